@@ -1,0 +1,89 @@
+"""Per-request plumbing: request ids, JSON bodies, bearer auth, pagination and typed responses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from backend.db import transactions
+from backend.errors import ZentraError
+from backend.idempotency.keys import Answer, encode
+from backend.ids import new_id
+from backend.inputs import object_body, timestamp
+from backend.runtime import Runtime
+from backend.tenancy.api_keys import authenticate
+from backend.tenancy.scope import Scope
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def request_id(request: Request) -> str:
+    if not hasattr(request.state, "request_id"):
+        request.state.request_id = new_id("req")
+    return request.state.request_id
+
+
+def _reject_constant(name: str) -> None:
+    raise ZentraError("invalid_request", f"{name} is not valid JSON for money")
+
+
+async def json_body(request: Request) -> dict:
+    """The request's JSON object; NaN/Infinity, oversized and non-object bodies are refused."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ZentraError("invalid_request", "request body is larger than 1 MB")
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError):
+        raise ZentraError("invalid_request", "request body is not valid JSON") from None
+    return object_body(value)
+
+
+async def scope_of(request: Request, runtime: Runtime) -> Scope:
+    header = request.headers.get("authorization", "")
+    scheme, _, raw_key = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise ZentraError("unauthorized", "send Authorization: Bearer <api key>")
+    return await run_in_threadpool(transactions.read, runtime.db, lambda s: authenticate(s, raw_key.strip()))
+
+
+def respond(request: Request, answer: Answer) -> Response:
+    headers = {"Request-Id": request_id(request)}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(content=answer.body, status_code=answer.status_code, media_type="application/json", headers=headers)
+
+
+def ok(request: Request, payload: dict, status_code: int = 200) -> Response:
+    return respond(request, Answer(status_code, encode(payload)))
+
+
+def error_response(request: Request, err: ZentraError) -> Response:
+    response = ok(request, err.body(request_id(request)), err.status)
+    if err.retry_after is not None:
+        response.headers["Retry-After"] = str(err.retry_after)
+    return response
+
+
+def page_params(request: Request) -> tuple[int, int]:
+    """`limit` (1-100, default 25) and `offset` (>= 0) query parameters."""
+    return _int_param(request, "limit", 25, 1, 100), _int_param(request, "offset", 0, 0, 10**9)
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ZentraError("validation_error", f"{name} must be an integer from {low} to {high}", name)
+    return int(raw)
+
+
+def time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    return None if raw is None else timestamp(raw, name)

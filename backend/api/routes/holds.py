@@ -1,0 +1,48 @@
+"""/v1/holds: reserve funds, then capture (partly), release or extend; holds also expire alone."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from backend.api.mutations import mutate
+from backend.api.requests import ok, page_params, scope_of
+from backend.api.schemas import CaptureHold, CreateHold, ExtendHold, HoldAction, body_doc
+from backend.db import transactions
+from backend.ledger import holds
+from backend.runtime import Runtime
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(tags=["holds"])
+
+    @api.post("/holds", status_code=201, openapi_extra=body_doc(CreateHold))
+    async def create(request: Request) -> Response:
+        return await mutate(request, runtime, holds.create_hold)
+
+    @api.get("/holds")
+    async def list_holds(request: Request) -> Response:
+        scope = await scope_of(request, runtime)
+        limit, offset = page_params(request)
+        account, status = request.query_params.get("account"), request.query_params.get("status")
+        page = await run_in_threadpool(
+            transactions.read, runtime.db, lambda s: holds.list_holds(s, scope, account_id=account, status=status, limit=limit, offset=offset)
+        )
+        return ok(request, page)
+
+    @api.get("/holds/{hold_id}")
+    async def get(request: Request, hold_id: str) -> Response:
+        scope = await scope_of(request, runtime)
+        return ok(request, await run_in_threadpool(transactions.read, runtime.db, lambda s: holds.get_hold(s, scope, hold_id)))
+
+    actions = {"capture": (holds.capture_hold, CaptureHold), "release": (holds.release_hold, HoldAction), "extend": (holds.extend_hold, ExtendHold)}
+    for name, (service, schema) in actions.items():
+        api.add_api_route(f"/holds/{{hold_id}}/{name}", _action(runtime, service), methods=["POST"], openapi_extra=body_doc(schema), name=f"{name}_hold")
+    return api
+
+
+def _action(runtime: Runtime, service):
+    async def endpoint(request: Request, hold_id: str) -> Response:
+        return await mutate(request, runtime, lambda s, scope, body, now: service(s, scope, hold_id, body, now), status_code=200)
+
+    return endpoint

@@ -1,0 +1,1 @@
+"""Storage edge: tables, engines, transactions and migrations."""

@@ -1,0 +1,185 @@
+"""Every table, scoped by `tenant_id` and `mode`; the Alembic migrations are the schema's history.
+
+Balances live on the account row (posted and pending totals per side) so that a posting locks,
+checks and updates a handful of rows; `entries` is the immutable journal those totals are the sum
+of, which is what `as_of` balances and the invariant checks read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Integer, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# SQLite only auto-increments an `INTEGER PRIMARY KEY`; PostgreSQL gets a BIGINT identity.
+SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _money() -> Column:
+    return Column(BigInteger, nullable=False, default=0)
+
+
+class Tenant(SQLModel, table=True):
+    __tablename__ = "tenants"
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    created_at: datetime
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key is stored only as its SHA-256; the key itself is shown once at creation."""
+
+    __tablename__ = "api_keys"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", index=True, max_length=40)
+    mode: str = Field(max_length=10)
+    key_hash: str = Field(unique=True, max_length=64)
+    display_prefix: str = Field(max_length=24)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+    __table_args__ = (Index("ix_accounts_scope_created", "tenant_id", "mode", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    customer: str = Field(max_length=200)
+    currency: str = Field(max_length=3)
+    account_type: str = Field(max_length=64)
+    normal_balance: str = Field(max_length=6)
+    allow_negative: bool = False
+    status: str = Field(default="active", max_length=16)
+    system_role: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    debits_posted: int = Field(sa_column=_money())
+    credits_posted: int = Field(sa_column=_money())
+    debits_pending: int = Field(sa_column=_money())
+    credits_pending: int = Field(sa_column=_money())
+
+
+class Posting(SQLModel, table=True):
+    """An immutable posting; corrections, resolutions of pending postings and reversals are new rows."""
+
+    __tablename__ = "postings"
+    __table_args__ = (Index("ix_postings_scope_created", "tenant_id", "mode", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    kind: str = Field(max_length=16)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    pending_posting_id: str | None = Field(default=None, max_length=40, index=True)
+    reverses_posting_id: str | None = Field(default=None, max_length=40, unique=True)
+    correlation_id: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+    metadata_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    reason: str | None = Field(default=None, max_length=500)
+    entry_hash: str = Field(max_length=64)
+    created_at: datetime
+
+
+class PendingPosting(SQLModel, table=True):
+    """Lifecycle of a pending posting: resolved once (posted, voided or expired), guarded by `status`."""
+
+    __tablename__ = "pending_postings"
+    __table_args__ = (Index("ix_pending_due", "status", "expires_at"),)
+    posting_id: str = Field(primary_key=True, foreign_key="postings.id", max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    status: str = Field(default="pending", max_length=10)
+    expires_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution_posting_id: str | None = Field(default=None, max_length=40)
+    posted_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class Entry(SQLModel, table=True):
+    """One signed movement of one account's posted or pending bucket, effective at `effective_at`."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index("ix_entries_account_effective", "account_id", "effective_at"),
+        Index("ix_entries_scope_currency", "tenant_id", "mode", "currency"),
+    )
+    seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    posting_id: str = Field(foreign_key="postings.id", index=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    account_id: str = Field(foreign_key="accounts.id", max_length=40)
+    currency: str = Field(max_length=3)
+    direction: str = Field(max_length=6)
+    bucket: str = Field(max_length=7)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    effective_at: datetime
+
+
+class Hold(SQLModel, table=True):
+    """The operator's view of a pending posting that reserves an account's funds."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_scope_account", "tenant_id", "mode", "account_id", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    account_id: str = Field(foreign_key="accounts.id", max_length=40)
+    posting_id: str = Field(foreign_key="postings.id", unique=True, max_length=40)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    captured_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    reason: str = Field(max_length=500)
+    source_request: str = Field(max_length=200)
+    status: str = Field(default="active", max_length=10)
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class HoldAction(SQLModel, table=True):
+    """Every change of a hold, with its reason and the request that asked for it."""
+
+    __tablename__ = "hold_actions"
+    seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    hold_id: str = Field(foreign_key="holds.id", index=True, max_length=40)
+    action: str = Field(max_length=10)
+    amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    reason: str | None = Field(default=None, max_length=500)
+    source_request: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = None
+    posting_id: str | None = Field(default=None, max_length=40)
+    at: datetime
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to an idempotency key, replayed byte for byte."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "endpoint", "key", name="uq_idempotency_scope"),)
+    id: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    endpoint: str = Field(max_length=200)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(index=True)
+
+
+class Event(SQLModel, table=True):
+    """The outbox: written in the transaction of the change it describes, relayed to JetStream later."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_scope_seq", "tenant_id", "mode", "seq"),)
+    seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    id: str = Field(unique=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    type: str = Field(max_length=64)
+    object_id: str = Field(max_length=40)
+    data_json: str = Field(sa_column=Column(Text, nullable=False))
+    correlation_id: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime
+    published_at: datetime | None = None

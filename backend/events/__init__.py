@@ -1,0 +1,1 @@
+"""Events: the transactional outbox every state change writes to."""

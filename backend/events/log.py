@@ -1,0 +1,38 @@
+"""Reading the event log back, scoped to one tenant and mode, in commit order."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from backend.clock import to_iso
+from backend.db.tables import Event
+from backend.errors import ZentraError
+from backend.tenancy.scope import Scope
+
+
+def view(e: Event) -> dict:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "tenant": e.tenant_id,
+        "mode": e.mode,
+        "object": e.object_id,
+        "data": json.loads(e.data_json),
+        "occurred_at": to_iso(e.occurred_at),
+        "correlation_id": e.correlation_id,
+    }
+
+
+def events_after(session: Session, scope: Scope, after: str | None, limit: int) -> dict:
+    """Up to `limit` events after the event `after` (from the start when None)."""
+    where = [Event.tenant_id == scope.tenant_id, Event.mode == scope.mode]
+    if after:
+        seq = session.execute(select(Event.seq).where(Event.id == after, *where)).scalar_one_or_none()
+        if seq is None:
+            raise ZentraError("not_found", f"no event {after!r}", "after")
+        where.append(Event.seq > seq)
+    rows = session.execute(select(Event).where(*where).order_by(Event.seq).limit(limit + 1)).scalars().all()
+    return {"object": "list", "data": [view(e) for e in rows[:limit]], "has_more": len(rows) > limit}

@@ -1,0 +1,1 @@
+"""The double-entry ledger: accounts, postings (two-phase too), holds, reversals and balances."""

@@ -1,0 +1,1 @@
+"""Money primitives: integer minor units and ISO 4217 currencies."""

@@ -1,0 +1,1 @@
+"""Tenants, modes and API keys: every object lives in exactly one tenant and mode."""
