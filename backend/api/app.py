@@ -36,7 +36,9 @@ def create_api(runtime: Runtime) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = "not_found" if exc.status_code == 404 else "invalid_request"
-        return error_response(request, ZentraError(code, "no such endpoint" if exc.status_code == 404 else str(exc.detail)))
+        response = error_response(request, ZentraError(code, "no such endpoint" if exc.status_code == 404 else str(exc.detail)))
+        response.status_code = exc.status_code
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
