@@ -1,0 +1,1 @@
+"""Sandbox: the demo tenant and its seeded money state."""

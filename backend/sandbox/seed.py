@@ -1,0 +1,84 @@
+"""Seed the demo's sandbox tenant with real accounts, postings, pending postings and holds.
+
+Everything goes through the same service functions as the API, so the demo shows the ledger
+exactly as integrators would see it. Seeding is repeatable: the tenant is found by name and a
+fresh sandbox key is issued on every run (keys are stored hashed, so an old one can't be shown).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from backend.db import transactions
+from backend.db.tables import Tenant
+from backend.ledger.accounts import create_account
+from backend.ledger.commands import PostingCommand
+from backend.ledger.holds import create_hold
+from backend.ledger.legs import Leg
+from backend.ledger.postings import create_postings
+from backend.runtime import Runtime
+from backend.tenancy.api_keys import issue_key
+from backend.tenancy.scope import Scope
+from backend.tenancy.tenants import create_tenant
+
+DEMO_TENANT = "Zentra Demo"
+CURRENCIES = {"USD": 100, "EUR": 100, "GBP": 100, "JPY": 1}
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    tenant_id: str
+    sandbox_api_key: str
+    seeded: bool
+
+
+def ensure_demo_tenant(runtime: Runtime) -> DemoAccess:
+    """The demo tenant with a new sandbox key; seeds its ledger the first time."""
+    def find_or_create(session: Session) -> tuple[str, str, bool]:
+        tenant = session.execute(select(Tenant).where(Tenant.name == DEMO_TENANT)).scalar_one_or_none()
+        if tenant is None:
+            created = create_tenant(session, DEMO_TENANT)
+            return created.tenant_id, created.sandbox_api_key, True
+        return tenant.id, issue_key(session, tenant.id, "sandbox"), False
+
+    tenant_id, key, fresh = transactions.write(runtime.db, find_or_create)
+    if fresh:
+        transactions.write(runtime.db, lambda s: seed_ledger(s, Scope(tenant_id, "sandbox", actor="sandbox_seed"), runtime))
+    return DemoAccess(tenant_id, key, fresh)
+
+
+def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int = 42) -> None:
+    """Per currency: a funding account, customers, merchants and a settlement account, with a
+    seeded, repeatable history of payments, pending authorisations and holds."""
+    rng = random.Random(rng_seed)
+    now = runtime.now()
+    for currency, unit in CURRENCIES.items():
+        def open_account(customer: str, account_type: str, **extra) -> str:
+            body = {"customer": customer, "currency": currency, "account_type": account_type, **extra}
+            return create_account(session, scope, body, now)["id"]
+
+        funding = open_account(f"treasury_{currency.lower()}", "funding", allow_negative=True)
+        settlement = open_account(f"settlement_{currency.lower()}", "settlement")
+        customers = [open_account(f"customer_{currency.lower()}_{i:02d}", "customer_wallet") for i in range(6)]
+        merchants = [open_account(f"merchant_{currency.lower()}_{i:02d}", "merchant") for i in range(3)]
+        commands = [PostingCommand(legs=_legs(funding, c, rng.randint(500, 5000) * unit * 10), description="top-up") for c in customers]
+        create_postings(session, scope, commands, atomic=True, now=now)
+        payments = [
+            PostingCommand(legs=_legs(rng.choice(customers), rng.choice(merchants), rng.randint(5, 200) * unit), correlation_id=f"order_{currency.lower()}_{i:03d}", description="card payment")
+            for i in range(24)
+        ]
+        create_postings(session, scope, payments, atomic=False, now=now)
+        payouts = [PostingCommand(legs=_legs(m, settlement, rng.randint(1, 5) * unit), description="merchant settlement", pending=True, expires_at=now + timedelta(days=2)) for m in merchants]
+        create_postings(session, scope, payouts, atomic=False, now=now)
+        for i, customer in enumerate(customers[:3]):
+            body = {"account": customer, "amount_minor": rng.randint(10, 90) * unit, "ttl_seconds": 600 * (i + 1), "reason": "card authorization", "source_request": f"auth_{currency.lower()}_{i:02d}"}
+            create_hold(session, scope, body, now)
+
+
+def _legs(debit: str, credit: str, amount: int) -> tuple[Leg, Leg]:
+    return (Leg(debit, "debit", amount, "debit"), Leg(credit, "credit", amount, "credit"))

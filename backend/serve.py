@@ -1,0 +1,50 @@
+"""`zentra demo` and `zentra run`: migrate, (seed), then serve the operations room and the API on
+one port (http://localhost:3000) through Reflex, with Reflex's own toolchain kept offline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from backend.config import Settings
+from backend.runtime import open_runtime
+from backend.sandbox.seed import ensure_demo_tenant
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PORT = 3000
+
+OFFLINE_ENV = {
+    "REFLEX_USE_SYSTEM_BUN": "1",
+    "REFLEX_TELEMETRY_ENABLED": "false",
+    "REFLEX_CHECK_LATEST_VERSION": "false",
+    "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
+}
+
+
+def reflex_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment Reflex runs in: offline-safe toolchain settings, the venv first on PATH."""
+    env = {**os.environ, **OFFLINE_ENV, **(extra or {})}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def serve(*, demo: bool, prod: bool) -> int:
+    settings = Settings.from_env()
+    runtime = open_runtime(settings)
+    if shutil.which("bun") is None:
+        print("bun is missing: run `make demo` (it installs bun from npm) or `npm install -g bun@1.4.4`", file=sys.stderr)
+        return 1
+    if demo:
+        access = ensure_demo_tenant(runtime)
+        print(f"Zentra demo tenant {access.tenant_id} ({'seeded' if access.seeded else 'existing ledger'})")
+        print(f"Sandbox API key (shown once): {access.sandbox_api_key}")
+        print(f"Operations room: http://localhost:{PORT}  (sign in with the sandbox API key)")
+        print(f"HTTP API:        http://localhost:{PORT}/v1  (OpenAPI at /v1/openapi.json)")
+    runtime.db.dispose()
+    env_mode = "prod" if (prod or demo) else "preview"
+    env = reflex_env({"ZENTRA_DATA_DIR": str(settings.data_dir), "ZENTRA_DATABASE_URL": settings.database_url, "GRANIAN_WORKERS": os.environ.get("GRANIAN_WORKERS", "1")})
+    command = [sys.executable, "-m", "reflex", "run", "--env", env_mode, "--frontend-port", str(PORT)]
+    return subprocess.call(command, cwd=PROJECT_ROOT, env=env)
