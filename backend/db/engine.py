@@ -8,7 +8,9 @@ never queue behind writers. On PostgreSQL both are ordinary READ COMMITTED engin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,10 +24,17 @@ class Database:
     url: str
     write: Engine
     read: Engine
+    writer_gate: threading.Lock | None = field(default=None, compare=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.write.dialect.name == "sqlite"
+
+    def exclusive_writer(self):
+        """SQLite admits one writer at a time; queueing writers on a mutex in this process is
+        fair and immediate, where SQLite's busy handler sleeps in growing steps (tail latency of
+        seconds under load). The busy timeout still covers writers in other processes."""
+        return self.writer_gate if self.writer_gate is not None else nullcontext()
 
     def dispose(self) -> None:
         self.write.dispose()
@@ -63,6 +72,6 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return Database(url, _sqlite_engine(url, "BEGIN IMMEDIATE"), _sqlite_engine(url, "BEGIN"))
+        return Database(url, _sqlite_engine(url, "BEGIN IMMEDIATE"), _sqlite_engine(url, "BEGIN"), threading.Lock())
     engine = _postgres_engine(url, schema)
     return Database(url, engine, engine)

@@ -33,7 +33,7 @@ def write(db: Database, unit: Callable[[Session], T]) -> T:
     """Run `unit` in a write transaction and commit; retry it whole on a transient conflict."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            with Session(db.write, expire_on_commit=False) as session:
+            with db.exclusive_writer(), Session(db.write, expire_on_commit=False) as session:
                 with session.begin():
                     return unit(session)
         except DBAPIError as exc:
