@@ -10,7 +10,7 @@ import logging
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api.requests import error_response, request_id
+from backend.api.requests import error_response
 from backend.api.routes import accounts, events, holds, ledger_entries
 from backend.errors import ZentraError
 from backend.runtime import Runtime
@@ -22,12 +22,6 @@ def create_api(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Zentra API", version="1", openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     for module in (accounts, ledger_entries, holds, events):
         app.include_router(module.router(runtime), prefix="/v1")
-
-    @app.middleware("http")
-    async def _request_id(request: Request, call_next) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Request-Id", request_id(request))
-        return response
 
     @app.exception_handler(ZentraError)
     async def _typed(request: Request, exc: ZentraError) -> Response:

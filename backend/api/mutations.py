@@ -9,23 +9,29 @@ from fastapi import Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.requests import json_body, request_id, respond, scope_of
+from backend.api.requests import bearer_key, json_body, request_id, respond
+from backend.db import transactions
 from backend.idempotency import keys
 from backend.runtime import Runtime
+from backend.tenancy.api_keys import authenticate
 from backend.tenancy.scope import Scope
 
 Service = Callable[[Session, Scope, dict, datetime], dict]
 
 
 async def mutate(request: Request, runtime: Runtime, service: Service, status_code: int = 201) -> Response:
-    """Authenticate, read the body, and run `service` once per idempotency key."""
-    scope = await scope_of(request, runtime)
+    """Authenticate, read the body, and run `service` once per idempotency key.
+
+    The key check and the mutation run on one worker thread: each hop to the thread pool costs
+    more than the authentication query itself.
+    """
+    raw_key = bearer_key(request)
     body = await json_body(request)
     key = keys.parse_key(body.pop("idempotency_key", None), request.headers.get("idempotency-key"))
     rid = request_id(request)
 
-    def mutation(session: Session) -> tuple[int, dict]:
-        return status_code, service(session, scope, body, runtime.now())
+    def run() -> keys.Answer:
+        scope = transactions.read(runtime.db, lambda s: authenticate(s, raw_key))
+        return keys.execute(runtime.db, scope, request.url.path, key, body, lambda s: (status_code, service(s, scope, body, runtime.now())), rid, runtime.now)
 
-    answer = await run_in_threadpool(keys.execute, runtime.db, scope, request.url.path, key, body, mutation, rid, runtime.now)
-    return respond(request, answer)
+    return respond(request, await run_in_threadpool(run))

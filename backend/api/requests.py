@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Callable
 
 from fastapi import Request, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from backend.db import transactions
@@ -44,12 +46,21 @@ async def json_body(request: Request) -> dict:
     return object_body(value)
 
 
-async def scope_of(request: Request, runtime: Runtime) -> Scope:
-    header = request.headers.get("authorization", "")
-    scheme, _, raw_key = header.partition(" ")
-    if scheme.lower() != "bearer":
+def bearer_key(request: Request) -> str:
+    scheme, _, raw_key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw_key.strip():
         raise ZentraError("unauthorized", "send Authorization: Bearer <api key>")
-    return await run_in_threadpool(transactions.read, runtime.db, lambda s: authenticate(s, raw_key.strip()))
+    return raw_key.strip()
+
+
+async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict]) -> Response:
+    """Authenticate and run `query` in one read transaction, on one worker thread."""
+    raw_key = bearer_key(request)
+
+    def unit(session: Session) -> dict:
+        return query(session, authenticate(session, raw_key))
+
+    return ok(request, await run_in_threadpool(transactions.read, runtime.db, unit))
 
 
 def respond(request: Request, answer: Answer) -> Response:

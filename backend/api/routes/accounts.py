@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from backend.api.mutations import mutate
-from backend.api.requests import ok, page_params, scope_of, time_param
+from backend.api.requests import page_params, read_scoped, time_param
 from backend.api.schemas import CreateAccount, body_doc
-from backend.db import transactions
 from backend.ledger import accounts
 from backend.runtime import Runtime
 
@@ -22,19 +20,13 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/accounts")
     async def list_accounts(request: Request) -> Response:
-        scope = await scope_of(request, runtime)
         limit, offset = page_params(request)
         search = request.query_params.get("q")
-        page = await run_in_threadpool(
-            transactions.read, runtime.db, lambda s: accounts.list_accounts(s, scope, runtime.now(), search=search, limit=limit, offset=offset)
-        )
-        return ok(request, page)
+        return await read_scoped(request, runtime, lambda s, scope: accounts.list_accounts(s, scope, runtime.now(), search=search, limit=limit, offset=offset))
 
     @api.get("/accounts/{account_id}")
     async def get_account(request: Request, account_id: str) -> Response:
-        scope = await scope_of(request, runtime)
         as_of = time_param(request, "as_of")
-        view = await run_in_threadpool(transactions.read, runtime.db, lambda s: accounts.get_account(s, scope, account_id, runtime.now(), as_of))
-        return ok(request, view)
+        return await read_scoped(request, runtime, lambda s, scope: accounts.get_account(s, scope, account_id, runtime.now(), as_of))
 
     return api

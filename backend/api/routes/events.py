@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from backend.api.requests import ok, page_params, scope_of
-from backend.db import transactions
+from backend.api.requests import page_params, read_scoped
 from backend.events.log import events_after
 from backend.runtime import Runtime
 
@@ -16,9 +14,8 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/events")
     async def list_events(request: Request) -> Response:
-        scope = await scope_of(request, runtime)
         limit, _ = page_params(request)
         after = request.query_params.get("after")
-        return ok(request, await run_in_threadpool(transactions.read, runtime.db, lambda s: events_after(s, scope, after, limit)))
+        return await read_scoped(request, runtime, lambda s, scope: events_after(s, scope, after, limit))
 
     return api

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from backend.api.mutations import mutate
-from backend.api.requests import ok, page_params, scope_of
+from backend.api.requests import page_params, read_scoped
 from backend.api.schemas import CaptureHold, CreateHold, ExtendHold, HoldAction, body_doc
-from backend.db import transactions
 from backend.ledger import holds
 from backend.runtime import Runtime
 
@@ -22,18 +20,13 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/holds")
     async def list_holds(request: Request) -> Response:
-        scope = await scope_of(request, runtime)
         limit, offset = page_params(request)
         account, status = request.query_params.get("account"), request.query_params.get("status")
-        page = await run_in_threadpool(
-            transactions.read, runtime.db, lambda s: holds.list_holds(s, scope, account_id=account, status=status, limit=limit, offset=offset)
-        )
-        return ok(request, page)
+        return await read_scoped(request, runtime, lambda s, scope: holds.list_holds(s, scope, account_id=account, status=status, limit=limit, offset=offset))
 
     @api.get("/holds/{hold_id}")
     async def get(request: Request, hold_id: str) -> Response:
-        scope = await scope_of(request, runtime)
-        return ok(request, await run_in_threadpool(transactions.read, runtime.db, lambda s: holds.get_hold(s, scope, hold_id)))
+        return await read_scoped(request, runtime, lambda s, scope: holds.get_hold(s, scope, hold_id))
 
     actions = {"capture": (holds.capture_hold, CaptureHold), "release": (holds.release_hold, HoldAction), "extend": (holds.extend_hold, ExtendHold)}
     for name, (service, schema) in actions.items():

@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from backend.api.mutations import mutate
-from backend.api.requests import ok, page_params, scope_of
+from backend.api.requests import page_params, read_scoped
 from backend.api.schemas import CreateBatch, CreatePosting, PostPending, Reverse, VoidPending, body_doc
-from backend.db import transactions
 from backend.errors import ZentraError
 from backend.inputs import optional_bool, reject_unknown, required_str
 from backend.ledger import postings
@@ -67,18 +64,15 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/ledger-entries")
     async def list_for_account(request: Request) -> Response:
-        scope = await scope_of(request, runtime)
         limit, offset = page_params(request)
         account = request.query_params.get("account")
         if not account:
             raise ZentraError("validation_error", "account is required", "account")
-        page = await run_in_threadpool(transactions.read, runtime.db, lambda s: postings_for_account(s, scope, account, limit=limit, offset=offset))
-        return ok(request, page)
+        return await read_scoped(request, runtime, lambda s, scope: postings_for_account(s, scope, account, limit=limit, offset=offset))
 
     @api.get("/ledger-entries/{posting_id}")
     async def get(request: Request, posting_id: str) -> Response:
-        scope = await scope_of(request, runtime)
-        return ok(request, await run_in_threadpool(transactions.read, runtime.db, lambda s: postings.read_posting(s, scope, posting_id)))
+        return await read_scoped(request, runtime, lambda s, scope: postings.read_posting(s, scope, posting_id))
 
     @api.post("/ledger-entries/{posting_id}/post", status_code=200, openapi_extra=body_doc(PostPending))
     async def post_pending(request: Request, posting_id: str) -> Response:
