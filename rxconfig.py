@@ -17,6 +17,6 @@ config = rx.Config(
     frontend_port=3000,
     show_built_with_reflex=False,
     # Explicit, to silence 0.10's implicit-Radix deprecation and the default-sitemap warning.
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="teal", gray_color="slate", radius="small", scaling="100%", has_background=True))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

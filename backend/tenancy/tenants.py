@@ -35,3 +35,11 @@ def create_tenant(session: Session, name: str) -> NewTenant:
         sandbox_api_key=issue_key(session, tenant.id, "sandbox"),
         live_api_key=issue_key(session, tenant.id, "live"),
     )
+
+
+def tenant_name(session: Session, tenant_id: str) -> str:
+    """The tenant's display name (for the operations room header)."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise ZentraError("not_found", f"no tenant {tenant_id!r}")
+    return tenant.name

@@ -1,0 +1,1 @@
+"""Reflex state classes of the operations room. Backend code never imports from here."""

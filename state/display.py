@@ -1,0 +1,110 @@
+"""Server-side display helpers: every amount is rendered here with `format_minor`, never as a float.
+
+Rows handed to the browser are small dicts of strings, one page at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backend.money.currencies import format_minor
+
+PAGE_SIZE = 25
+
+
+def when(iso: str | None) -> str:
+    """`2026-04-26T14:12:09.123456Z` -> `2026-04-26 14:12:09 UTC` (empty for None)."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def money(amount_minor: int | None, currency: str) -> str:
+    return "" if amount_minor is None else format_minor(int(amount_minor), currency)
+
+
+def account_row(view: dict) -> dict[str, str]:
+    balances, currency = view["balances"], view["currency"]
+    return {
+        "id": view["id"],
+        "customer": view["customer"],
+        "account_type": view["account_type"],
+        "currency": currency,
+        "normal_balance": view["normal_balance"],
+        "posted": money(balances["posted"], currency),
+        "pending": money(balances["pending"], currency),
+        "available": money(balances["available"], currency),
+        "status": view["status"],
+        "system": "system" if view.get("system_role") else "",
+    }
+
+
+def account_facts(view: dict) -> dict[str, str]:
+    row = account_row(view)
+    row.update(
+        {
+            "mode": view["mode"],
+            "allow_negative": "allowed" if view["allow_negative"] else "not allowed",
+            "created_at": when(view["created_at"]),
+            "system_role": view.get("system_role") or "",
+        }
+    )
+    return row
+
+
+def posting_row(view: dict, account_id: str) -> dict[str, str]:
+    """A posting as seen from one account: the direction(s) and amount of that account's legs."""
+    mine = [e for e in view["entries"] if e["account"] == account_id]
+    legs = [e for e in mine if e["amount_minor"] > 0] or mine  # a release alone shows as negative
+    directions = sorted({e["direction"] for e in legs})
+    amount = sum(e["amount_minor"] for e in legs) if len(directions) == 1 else view["amount_minor"]
+    buckets = sorted({e["bucket"] for e in mine})
+    return {
+        "posting_id": view["posting_id"],
+        "kind": view["kind"],
+        "status": view["status"],
+        "amount": money(amount, view["currency"]),
+        "direction": "/".join(directions),
+        "bucket": "/".join(buckets),
+        "description": view.get("description") or "",
+        "correlation_id": view.get("correlation_id") or "",
+        "created_at": when(view["created_at"]),
+    }
+
+
+def hold_row(view: dict) -> dict[str, str]:
+    return {
+        "id": view["id"],
+        "amount": money(view["amount_minor"], view["currency"]),
+        "captured": money(view.get("captured_minor"), view["currency"]),
+        "status": view["status"],
+        "reason": view["reason"],
+        "source_request": view["source_request"],
+        "expires_at": view["expires_at"] or "",
+        "expires_label": when(view["expires_at"]),
+        "created_at": when(view["created_at"]),
+    }
+
+
+def history_row(line: dict, currency: str, normal_balance: str) -> dict[str, str]:
+    """One journal line; `+` when it moves the account towards its normal side."""
+    sign = "+" if (line["direction"] == normal_balance) == (line["amount_minor"] >= 0) else "−"
+    return {
+        "posting_id": line["posting_id"],
+        "direction": line["direction"],
+        "bucket": line["bucket"],
+        "amount": f"{sign}{money(abs(line['amount_minor']), currency)}",
+        "posted": money(line["posted"], currency),
+        "available": money(line["available"], currency),
+        "effective_at": when(line["effective_at"]),
+    }
+
+
+def page_label(offset: int, count: int, total: int) -> str:
+    if total == 0:
+        return "0 of 0"
+    return f"{offset + 1:,}–{offset + count:,} of {total:,}"

@@ -1,0 +1,1 @@
+"""Browser tests of the operations room (the whole app, one port, real Chromium)."""

@@ -1,0 +1,1 @@
+"""Shared components: the shell and small building blocks."""

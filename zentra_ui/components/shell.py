@@ -1,0 +1,174 @@
+"""The operations room's frame: rooms on the left, tenant and mode on top, the page in the middle.
+
+Only Accounts is a room today. The others are listed as upcoming (not links, not fake pages) so the
+shape of the product is visible from the first screen.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from state.session import SessionState
+from zentra_ui.components.ui import MONO
+
+ROOMS = (
+    ("Accounts", "/accounts", "wallet"),
+    ("Intents", None, "route"),
+    ("Review queue", None, "user-check"),
+    ("Webhooks", None, "radio-tower"),
+    ("Finance", None, "scale"),
+    ("Evidence", None, "shield-check"),
+    ("Sandbox", None, "flask-conical"),
+)
+
+SIDEBAR_WIDTH = "232px"
+
+
+def _brand() -> rx.Component:
+    return rx.hstack(
+        rx.box(
+            rx.box(class_name="zt-mark-core"),
+            class_name="zt-mark",
+        ),
+        rx.vstack(
+            rx.text("Zentra", weight="bold", size="3", style={"letter_spacing": "0.02em"}),
+            rx.text("operations room", size="1", color_scheme="gray", font_family=MONO),
+            spacing="0",
+        ),
+        align="center",
+        spacing="3",
+        padding="4px 8px 20px 8px",
+    )
+
+
+def _room(name: str, href: str | None, icon: str) -> rx.Component:
+    if href is None:
+        return rx.hstack(
+            rx.icon(icon, size=16),
+            rx.text(name, size="2"),
+            rx.spacer(),
+            rx.text("soon", size="1", font_family=MONO, class_name="zt-soon"),
+            class_name="zt-nav zt-nav-off",
+            align="center",
+            spacing="3",
+            aria_disabled="true",
+            title=f"{name}: upcoming",
+        )
+    active = rx.State.router.url.path.startswith(href)
+    return rx.link(
+        rx.hstack(
+            rx.icon(icon, size=16),
+            rx.text(name, size="2", weight="medium"),
+            align="center",
+            spacing="3",
+            class_name=rx.cond(active, "zt-nav zt-nav-active", "zt-nav"),
+        ),
+        href=href,
+        underline="none",
+        color="inherit",
+        width="100%",
+    )
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        _brand(),
+        rx.text("Rooms", size="1", color_scheme="gray", class_name="zt-section"),
+        rx.vstack(*[_room(*room) for room in ROOMS], spacing="1", width="100%"),
+        rx.spacer(),
+        rx.vstack(
+            rx.text("Amounts are integer minor units, rendered per ISO 4217 exponent.", size="1", color_scheme="gray"),
+            padding="8px",
+            width="100%",
+        ),
+        class_name="zt-sidebar",
+        width=SIDEBAR_WIDTH,
+        min_width=SIDEBAR_WIDTH,
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="20px 12px",
+        spacing="1",
+    )
+
+
+def mode_badge() -> rx.Component:
+    return rx.badge(
+        rx.box(class_name="zt-dot"),
+        SessionState.mode,
+        color_scheme=rx.cond(SessionState.is_sandbox, "amber", "grass"),
+        variant="surface",
+        radius="full",
+        font_family=MONO,
+        data_testid="mode-badge",
+    )
+
+
+def topbar(title, crumbs: rx.Component | None = None) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            crumbs if crumbs is not None else rx.fragment(),
+            rx.heading(title, size="5", weight="medium", style={"letter_spacing": "-0.01em"}),
+            spacing="1",
+            align="start",
+        ),
+        rx.spacer(),
+        rx.hstack(
+            rx.vstack(
+                rx.text(SessionState.tenant_name, size="2", weight="medium", data_testid="tenant-name"),
+                rx.text(SessionState.tenant_id, size="1", color_scheme="gray", font_family=MONO, data_testid="tenant-id"),
+                spacing="0",
+                align="end",
+            ),
+            mode_badge(),
+            rx.button(rx.icon("log-out", size=14), "Sign out", size="1", variant="ghost", color_scheme="gray", on_click=SessionState.sign_out, data_testid="sign-out"),
+            spacing="4",
+            align="center",
+        ),
+        align="end",
+        width="100%",
+        padding="20px 32px 16px 32px",
+        class_name="zt-topbar",
+    )
+
+
+def sandbox_banner() -> rx.Component:
+    return rx.cond(
+        SessionState.is_sandbox,
+        rx.hstack(
+            rx.icon("flask-conical", size=14),
+            rx.text(
+                "Sandbox. Test money only: nothing here moves real funds, and nothing is visible from live keys.",
+                size="1",
+            ),
+            class_name="zt-sandbox",
+            align="center",
+            spacing="2",
+            width="100%",
+            data_testid="sandbox-banner",
+        ),
+    )
+
+
+def shell(title, *content: rx.Component, crumbs: rx.Component | None = None) -> rx.Component:
+    """A signed-in page. Until the session is known nothing but the frame renders."""
+    return rx.hstack(
+        sidebar(),
+        rx.vstack(
+            sandbox_banner(),
+            topbar(title, crumbs),
+            rx.cond(
+                SessionState.signed_in,
+                rx.vstack(*content, width="100%", spacing="5", padding="4px 32px 48px 32px"),
+                rx.center(rx.spinner(size="3"), width="100%", padding="80px 0"),
+            ),
+            width="100%",
+            min_width="0",
+            spacing="0",
+            align="start",
+        ),
+        spacing="0",
+        width="100%",
+        min_height="100vh",
+        align="start",
+    )

@@ -1,0 +1,51 @@
+"""The Zentra operations room: one ASGI app serving the UI, the Reflex event socket and `/v1`.
+
+`/v1` and `/v1/...` (HTTP and WebSocket) go to the FastAPI app from `backend.api.app`; every other
+path goes to Reflex. Routing by prefix instead of mounting FastAPI under Reflex keeps unknown API
+paths answering the API's JSON 404 rather than falling through to the single-page app's HTML.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from zentra_ui.pages import account, accounts, index, signin
+
+API_PREFIX = "/v1"
+
+
+def api_under_v1(reflex_app):
+    """ASGI -> ASGI: `/v1` paths to the HTTP API, the rest (and lifespan) to Reflex."""
+    from backend.api.app import create_api
+    from backend.runtime import current
+
+    api = create_api(current())
+
+    async def app(scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            path = scope.get("path", "")
+            if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+                await api(scope, receive, send)
+                return
+        await reflex_app(scope, receive, send)
+
+    return app
+
+
+async def upkeep() -> None:
+    """Expire due pending postings and holds, purge old idempotency keys: until shutdown."""
+    from backend.maintenance import run_forever
+    from backend.runtime import current
+
+    await run_forever(current())
+
+
+app = rx.App(
+    api_transformer=api_under_v1,
+    stylesheets=["/zentra.css"],
+    style={"font_family": "'Inter', 'Segoe UI', system-ui, -apple-system, 'Helvetica Neue', Arial, sans-serif"},
+)
+app.register_lifespan_task(upkeep)
+
+for module in (index, signin, accounts, account):
+    app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)
