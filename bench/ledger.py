@@ -16,6 +16,9 @@ or a new PostgreSQL schema selected with PGOPTIONS=-csearch_path=...), creates a
 
 Postings move random amounts between many accounts; a share of them (--hot-share) debit or
 credit one hot account, as a fee or settlement account would be.
+
+With --py-spy PATH (py-spy is not a project dependency: `pip install py-spy` anywhere), the api
+process is sampled during (a) and (b) and a flame graph per phase is written to --profile-dir.
 """
 
 from __future__ import annotations
@@ -319,6 +322,31 @@ def run_pgbench(url: str, seconds: int, scale: int, clients: int, threads: int) 
 # --------------------------------------------------------------------------- one database
 
 
+class Profiler:
+    """py-spy attached to the api process for one phase (a no-op without --py-spy)."""
+
+    def __init__(self, args, server: ApiServer, name: str):
+        self.proc = None
+        if args.py_spy:
+            out = Path(args.profile_dir) / f"{name}.svg"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            # --gil: only samples holding the GIL, i.e. Python CPU time; --nonblocking: no pauses.
+            cmd = [args.py_spy, "record", "--pid", str(server.proc.pid), "--gil", "--nonblocking", "-r", "100", "-o", str(out)]
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+
+    def __enter__(self) -> "Profiler":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 def bench_database(target: Target, args, workdir: Path) -> dict:
     print(f"[{target.name}] creating tenant and {args.accounts} accounts ...", flush=True)
     key = create_tenant(target)
@@ -328,11 +356,13 @@ def bench_database(target: Target, args, workdir: Path) -> dict:
         book = asyncio.run(setup_book(server.url, key, args.accounts, args.hot_share))
         asyncio.run(load(server.url, key, book, clients=4, seconds=1, batch=None))  # warm-up
         print(f"[{target.name}] (a) single postings, {args.clients} clients, {args.seconds}s ...", flush=True)
-        result["single"] = asyncio.run(load(server.url, key, book, clients=args.clients, seconds=args.seconds, batch=None))
+        with Profiler(args, server, f"{target.name}-single"):
+            result["single"] = asyncio.run(load(server.url, key, book, clients=args.clients, seconds=args.seconds, batch=None))
         result["batch"] = []
         for n in args.batch_clients:
             print(f"[{target.name}] (b) batches of {args.batch_size}, {n} clients, {args.seconds}s ...", flush=True)
-            result["batch"].append(asyncio.run(load(server.url, key, book, clients=n, seconds=args.seconds, batch=args.batch_size)))
+            with Profiler(args, server, f"{target.name}-batch-{n}"):
+                result["batch"].append(asyncio.run(load(server.url, key, book, clients=n, seconds=args.seconds, batch=args.batch_size)))
     finally:
         server.stop()
 
@@ -372,6 +402,7 @@ def report(results: dict[str, dict], pgbench_tps: float | None, args) -> None:
     print()
     print(f"Zentra ledger benchmark: {args.seconds}s per phase, {args.accounts} accounts + 1 hot account ({args.hot_share:.0%} of postings), "
           f"{os.cpu_count()} CPUs, load generator on the same machine")
+    print(f"load average at start {args.load_at_start[0]:.2f}, at end {os.getloadavg()[0]:.2f} (1 min; above ~{os.cpu_count()} the figures are noisy)")
     print(line)
     print(f"{'metric':38}" + "".join(f"{n:>{w}}  " for n in names) + f"{'target':>14}")
     print(line)
@@ -426,7 +457,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pgbench-scale", type=int, default=16)
     ap.add_argument("--no-pgbench", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SQLite file)")
+    ap.add_argument("--py-spy", default=None, metavar="PATH", help="py-spy executable: profile the api during (a) and (b)")
+    ap.add_argument("--profile-dir", default=os.path.join(tempfile.gettempdir(), "zentra-bench-profiles"), help="where --py-spy writes flame graphs")
     args = ap.parse_args(argv)
+    args.load_at_start = os.getloadavg()
     args.batch_clients = [int(x) for x in args.batch_clients.split(",") if x.strip()]
 
     workdir = Path(tempfile.mkdtemp(prefix="zentra-bench-"))
