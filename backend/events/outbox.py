@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from backend.db.tables import Event
@@ -30,8 +29,8 @@ def record(session: Session, scope: Scope, events: list[PendingEvent]) -> None:
     """Insert `events` for `scope` in one statement, in order."""
     if not events:
         return
-    session.execute(
-        insert(Event),
+    session.connection().execute(
+        Event.__table__.insert(),
         [
             {
                 "id": e.id,

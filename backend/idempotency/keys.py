@@ -88,7 +88,7 @@ def _once(session: Session, scope: Scope, endpoint: str, key: str, digest: str, 
     )
     found = session.execute(select(IdempotencyRecord).where(*where)).scalar_one_or_none()
     if found is not None:
-        return _replay(found, digest)
+        return replay(found, digest)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_SECONDS}s'"))
     session.add(IdempotencyRecord(tenant_id=scope.tenant_id, mode=scope.mode, endpoint=endpoint, key=key, request_hash=digest, status_code=0, body="", created_at=now))
@@ -109,7 +109,7 @@ def _once(session: Session, scope: Scope, endpoint: str, key: str, digest: str, 
     return Answer(status_code, body)
 
 
-def _replay(found: IdempotencyRecord, digest: str) -> Answer:
+def replay(found: IdempotencyRecord, digest: str) -> Answer:
     if found.request_hash != digest:
         raise ZentraError("idempotency_key_reused", "this idempotency key was used with a different request", "idempotency_key")
     if found.status_code == 0:

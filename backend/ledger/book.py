@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from backend.db.tables import Account, Entry, PendingPosting, Posting
 from backend.events.outbox import PendingEvent, record
 from backend.ledger.balances import AccountBalance, Movement, apply
 from backend.tenancy.scope import Scope
+
+
+_POSTING_DEFAULTS = {"pending_posting_id": None, "reverses_posting_id": None, "correlation_id": None, "description": None, "reason": None}
 
 
 def balance_of(row) -> AccountBalance:
@@ -54,12 +57,13 @@ class Book:
         wanted = sorted(set(account_ids) - set(self.balances))
         if not wanted:
             return
+        c = Account.__table__.c
         rows = self.session.execute(
-            select(Account)
-            .where(Account.id.in_(wanted), Account.tenant_id == self.scope.tenant_id, Account.mode == self.scope.mode)
-            .order_by(Account.id)
+            select(c.id, c.currency, c.normal_balance, c.allow_negative, c.debits_posted, c.credits_posted, c.debits_pending, c.credits_pending)
+            .where(c.id.in_(wanted), c.tenant_id == self.scope.tenant_id, c.mode == self.scope.mode)
+            .order_by(c.id)
             .with_for_update()
-        ).scalars()
+        )
         for row in rows:
             self.balances[row.id] = self._original[row.id] = balance_of(row)
 
@@ -82,8 +86,9 @@ class Book:
             )
 
     def add_posting(self, **row) -> None:
+        """Queue a posting row; every row carries every column, as one executemany needs."""
         row.setdefault("metadata_json", json.dumps(row.pop("metadata", {}) or {}, sort_keys=True))
-        self._postings.append({"tenant_id": self.scope.tenant_id, "mode": self.scope.mode, "created_at": self.now, **row})
+        self._postings.append({**_POSTING_DEFAULTS, "tenant_id": self.scope.tenant_id, "mode": self.scope.mode, "created_at": self.now, **row})
 
     def add_pending(self, posting_id: str, expires_at: datetime | None) -> None:
         self._pending.append(
@@ -103,16 +108,15 @@ class Book:
         del self._postings[p:], self._entries[e:], self._pending[pp:], self._events[ev:]
 
     def flush(self) -> None:
-        """Write everything gathered, in foreign-key order, with one statement per table."""
-        if self._postings:
-            self.session.execute(insert(Posting), self._postings)
-        if self._pending:
-            self.session.execute(insert(PendingPosting), self._pending)
-        if self._entries:
-            self.session.execute(insert(Entry), self._entries)
+        """Write everything gathered, in foreign-key order, with one Core statement per table
+        (the ORM's bulk path costs more than the database does here)."""
+        conn = self.session.connection()
+        for table, rows in ((Posting.__table__, self._postings), (PendingPosting.__table__, self._pending), (Entry.__table__, self._entries)):
+            if rows:
+                conn.execute(table.insert(), rows)
         changed = [b for account_id, b in self.balances.items() if b != self._original.get(account_id)]
         if changed:
-            self.session.connection().execute(
+            conn.execute(
                 update(Account.__table__)
                 .where(Account.__table__.c.id == bindparam("b_id"))
                 .values(

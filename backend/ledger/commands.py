@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from backend.errors import ZentraError
-from backend.inputs import choice, metadata, object_body, optional_bool, optional_str, reject_unknown, required_str, timestamp
+from backend.inputs import (
+    choice,
+    metadata,
+    object_body,
+    optional_bool,
+    optional_str,
+    reject_unknown,
+    required_str,
+    timestamp,
+)
 from backend.ledger.legs import Leg
 from backend.money.amounts import parse_amount_minor
 

@@ -25,6 +25,13 @@ from backend.tenancy.scope import Scope
 
 
 def _due_touching(session: Session, scope: Scope, account_ids: set[str], now: datetime) -> dict[str, set[str]]:
+    any_due = session.execute(
+        select(PendingPosting.posting_id)
+        .where(PendingPosting.status == "pending", PendingPosting.expires_at <= now, PendingPosting.tenant_id == scope.tenant_id, PendingPosting.mode == scope.mode)
+        .limit(1)
+    ).first()
+    if any_due is None:
+        return {}
     rows = session.execute(
         select(PendingPosting.posting_id, Entry.account_id)
         .join(Entry, Entry.posting_id == PendingPosting.posting_id)

@@ -16,7 +16,13 @@ from backend.ledger import views
 from backend.ledger.book import Book
 from backend.ledger.commands import PostingCommand
 from backend.ledger.expiry import lock_releasing_due
-from backend.ledger.journal import entries_of, get_posting, legs_of, lock_pending, pending_of
+from backend.ledger.journal import (
+    entries_of,
+    get_posting,
+    legs_of,
+    lock_pending,
+    pending_of,
+)
 from backend.money.amounts import parse_amount_minor
 from backend.tenancy.scope import Scope
 
@@ -33,7 +39,7 @@ def create_postings(session: Session, scope: Scope, commands: list[PostingComman
     for command in commands:
         mark = book.checkpoint()
         try:
-            results.append(_post(book, command))
+            results.append(post_one(book, command))
         except ZentraError as err:
             if atomic:
                 raise
@@ -43,7 +49,8 @@ def create_postings(session: Session, scope: Scope, commands: list[PostingComman
     return results
 
 
-def _post(book: Book, command: PostingCommand) -> dict:
+def post_one(book: Book, command: PostingCommand) -> dict:
+    """Apply one posting to a book whose accounts are locked; raises (changing nothing) if refused."""
     posting_id = new_id("pst")
     currency = legrules.check_legs(command.legs, book.balances, command.param_prefix)
     bucket = "pending" if command.pending else "posted"

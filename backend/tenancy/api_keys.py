@@ -50,6 +50,13 @@ def authenticate(session: Session, raw_key: str | None) -> Scope:
     return Scope(tenant_id=key.tenant_id, mode=key.mode, actor=f"api_key:{key.id}")
 
 
+def authenticate_many(session: Session, raw_keys: set[str]) -> dict[str, Scope]:
+    """Scopes of the valid keys among `raw_keys`, in one query (for group commit)."""
+    by_digest = {_digest(k): k for k in raw_keys if k}
+    rows = session.execute(select(ApiKey).where(ApiKey.key_hash.in_(list(by_digest)), ApiKey.revoked_at.is_(None))).scalars()
+    return {by_digest[r.key_hash]: Scope(tenant_id=r.tenant_id, mode=r.mode, actor=f"api_key:{r.id}") for r in rows}
+
+
 def scope_for_key_id(session: Session, key_id: str) -> Scope:
     """Re-check a key already authenticated (the UI keeps only the key id, never the key)."""
     key = session.get(ApiKey, key_id)

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Request, Response
 
 from backend.api.mutations import mutate
 from backend.api.requests import page_params, read_scoped
-from backend.api.schemas import CaptureHold, CreateHold, ExtendHold, HoldAction, body_doc
+from backend.api.schemas import (
+    CaptureHold,
+    CreateHold,
+    ExtendHold,
+    HoldAction,
+    body_doc,
+)
 from backend.ledger import holds
 from backend.runtime import Runtime
 

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 from backend.api.mutations import mutate
-from backend.api.requests import page_params, read_scoped
-from backend.api.schemas import CreateBatch, CreatePosting, PostPending, Reverse, VoidPending, body_doc
+from backend.api.requests import (
+    bearer_key,
+    json_body,
+    page_params,
+    read_scoped,
+    request_id,
+    respond,
+)
+from backend.api.schemas import (
+    CreateBatch,
+    CreatePosting,
+    PostPending,
+    Reverse,
+    VoidPending,
+    body_doc,
+)
 from backend.errors import ZentraError
+from backend.idempotency import keys
 from backend.inputs import optional_bool, reject_unknown, required_str
 from backend.ledger import postings
-from backend.ledger.commands import parse_posting
+from backend.ledger.commands import PostingCommand, parse_posting
+from backend.ledger.group_commit import GroupCommitter, PostingRequest
 from backend.ledger.queries import postings_for_account
 from backend.runtime import Runtime
 from backend.tenancy.scope import Scope
@@ -21,46 +38,69 @@ from backend.tenancy.scope import Scope
 MAX_BATCH = 1000
 
 
-def create_one(session: Session, scope: Scope, body: dict, now: datetime) -> dict:
-    return postings.create_postings(session, scope, [parse_posting(body, now)], atomic=True, now=now)[0]
-
-
-def create_batch(session: Session, scope: Scope, body: dict, now: datetime) -> dict:
-    """All-or-nothing when `atomic` (the default); otherwise each posting stands alone."""
+def parse_batch(body: dict, now: datetime) -> tuple[list[PostingCommand | ZentraError], bool]:
+    """The batch's postings, all-or-nothing when `atomic` (the default): then the first malformed
+    posting refuses the batch; otherwise each malformed posting takes its error's place."""
     reject_unknown(body, {"postings", "atomic"})
     atomic = optional_bool(body, "atomic", True)
     items = body.get("postings")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
         raise ZentraError("validation_error", f"postings must be a list of 1 to {MAX_BATCH} postings", "postings")
-    commands, errors = [], {}
+    commands: list[PostingCommand | ZentraError] = []
     for i, item in enumerate(items):
         try:
             commands.append(parse_posting(item, now, prefix=f"postings[{i}]."))
         except ZentraError as err:
             if atomic:
                 raise
-            errors[i] = err
-    applied = iter(postings.create_postings(session, scope, commands, atomic=atomic, now=now))
-    results = []
-    for i in range(len(items)):
-        outcome = errors.get(i) or next(applied)
-        if isinstance(outcome, ZentraError):
-            results.append({"status": outcome.status, "error": {"code": outcome.code, "message": outcome.message, "param": outcome.param}})
+            commands.append(err)
+    return commands, atomic
+
+
+def render_one(results: list) -> tuple[int, dict]:
+    return 201, results[0]
+
+
+def render_batch(atomic: bool):
+    def render(results: list) -> tuple[int, dict]:
+        answers = [
+            {"status": r.status, "error": {"code": r.code, "message": r.message, "param": r.param}} if isinstance(r, ZentraError) else {"status": 201, "posting": r}
+            for r in results
+        ]
+        return 200, {"object": "batch", "atomic": atomic, "results": answers}
+
+    return render
+
+
+async def _group_commit(request: Request, runtime: Runtime, committer: GroupCommitter, batch: bool) -> Response:
+    """Parse in the request, then hand the postings to the group committer and await the commit."""
+    raw_key = bearer_key(request)
+    body = await json_body(request)
+    key = keys.parse_key(body.pop("idempotency_key", None), request.headers.get("idempotency-key"))
+    commands, atomic, render, parse_error = [], True, render_one, None
+    try:
+        if batch:
+            commands, atomic = parse_batch(body, runtime.now())
+            render = render_batch(atomic)
         else:
-            results.append({"status": 201, "posting": outcome})
-    return {"object": "batch", "atomic": atomic, "results": results}
+            commands = [parse_posting(body, runtime.now())]
+    except ZentraError as err:
+        parse_error = err
+    job = PostingRequest(raw_key, request.url.path, key, body, commands, atomic, render, request_id(request), parse_error)
+    return respond(request, await asyncio.wrap_future(committer.submit(job)))
 
 
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["ledger entries"])
+    committer = GroupCommitter(runtime.db, runtime.now)
 
     @api.post("/ledger-entries", status_code=201, openapi_extra=body_doc(CreatePosting))
     async def create(request: Request) -> Response:
-        return await mutate(request, runtime, create_one)
+        return await _group_commit(request, runtime, committer, batch=False)
 
     @api.post("/ledger-entries/batch", status_code=200, openapi_extra=body_doc(CreateBatch))
     async def batch(request: Request) -> Response:
-        return await mutate(request, runtime, create_batch, status_code=200)
+        return await _group_commit(request, runtime, committer, batch=True)
 
     @api.get("/ledger-entries")
     async def list_for_account(request: Request) -> Response:

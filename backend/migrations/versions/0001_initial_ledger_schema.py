@@ -7,10 +7,9 @@ Create Date: 2026-11-21 12:57:47.353501
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
