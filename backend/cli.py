@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import sys
 
 from backend.config import Settings
 from backend.db import transactions
-from backend.runtime import install, open_runtime
+from backend.runtime import open_runtime
 from backend.tenancy.tenants import create_tenant
 
 
 def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from backend.api.app import create_api
-    from backend.maintenance import run_forever
+    from backend.sqlite_guard import require_single_worker
 
     runtime = open_runtime(Settings.from_env())
-    install(runtime)
-    app = create_api(runtime)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app):
-        task = asyncio.create_task(run_forever(runtime))
-        yield
-        task.cancel()
-
-    app.router.lifespan_context = lifespan
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", workers=1)
+    workers = require_single_worker(runtime, args.workers)
+    runtime.db.dispose()
+    uvicorn.run("backend.api.asgi:build", factory=True, host=args.host, port=args.port, log_level="warning", workers=workers)
     return 0
 
 
@@ -70,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API alone")
     api.add_argument("--port", type=int, default=8080)
     api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only; SQLite has one writer)")
     api.set_defaults(func=_api)
     admin = commands.add_parser("admin", help="administration").add_subparsers(dest="admin_command", required=True)
     tenant = admin.add_parser("create-tenant", help="create a tenant and print its keys")

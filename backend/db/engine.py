@@ -63,7 +63,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
 
 def _postgres_engine(url: str, schema: str | None) -> Engine:
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, connect_args=connect_args, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    return create_engine(url, connect_args=connect_args, pool_size=20, max_overflow=40, pool_recycle=1800)
 
 
 def open_database(url: str, *, schema: str | None = None) -> Database:

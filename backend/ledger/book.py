@@ -18,7 +18,6 @@ from backend.events.outbox import PendingEvent, record
 from backend.ledger.balances import AccountBalance, Movement, apply
 from backend.tenancy.scope import Scope
 
-
 _POSTING_DEFAULTS = {"pending_posting_id": None, "reverses_posting_id": None, "correlation_id": None, "description": None, "reason": None}
 
 
