@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from backend.db.tables import Event
+from backend.encoding import dumps
 from backend.ids import new_id
 from backend.tenancy.scope import Scope
 
@@ -38,7 +38,7 @@ def record(session: Session, scope: Scope, events: list[PendingEvent]) -> None:
                 "mode": scope.mode,
                 "type": e.type,
                 "object_id": e.object_id,
-                "data_json": json.dumps(e.data, sort_keys=True, separators=(",", ":")),
+                "data_json": dumps(e.data).decode(),
                 "correlation_id": e.correlation_id,
                 "occurred_at": e.occurred_at,
             }

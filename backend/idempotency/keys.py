@@ -23,6 +23,7 @@ from sqlmodel import Session
 from backend.db import transactions
 from backend.db.engine import Database
 from backend.db.tables import IdempotencyRecord
+from backend.encoding import dumps
 from backend.errors import ZentraError
 from backend.tenancy.scope import Scope
 
@@ -41,7 +42,7 @@ class Answer:
 
 def encode(payload: dict) -> bytes:
     """The one JSON encoding of answers, so a stored answer is exactly what was sent."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return dumps(payload)
 
 
 def fingerprint(endpoint: str, body: dict) -> str:

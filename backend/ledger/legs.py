@@ -4,9 +4,9 @@ movements each kind of posting makes."""
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
+from backend.encoding import canonical
 from backend.errors import ZentraError
 from backend.ledger.balances import AccountBalance, Movement
 from backend.money.amounts import check_total
@@ -52,13 +52,5 @@ def swapped(legs: tuple[Leg, ...]) -> tuple[Leg, ...]:
 
 def entry_hash(posting_id: str, currency: str, legs: tuple[Leg, ...]) -> str:
     """SHA-256 over the canonical JSON of a posting's legs: the evidence that names its entries."""
-    canonical = json.dumps(
-        {
-            "posting_id": posting_id,
-            "currency": currency,
-            "legs": [[leg.account_id, leg.direction, leg.amount_minor] for leg in legs],
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    legs_json = [[leg.account_id, leg.direction, leg.amount_minor] for leg in legs]
+    return hashlib.sha256(canonical({"posting_id": posting_id, "currency": currency, "legs": legs_json})).hexdigest()

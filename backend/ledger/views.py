@@ -30,8 +30,12 @@ def _entry(e: Mapping) -> dict:
     return {"account": e["account_id"], "direction": e["direction"], "bucket": e["bucket"], "amount_minor": e["amount_minor"]}
 
 
-def _sides(entries: list[Mapping], direction: str) -> str | list[str] | None:
-    accounts = list(dict.fromkeys(e["account_id"] for e in entries if e["direction"] == direction))
+def _sides(entries: list[Mapping], direction: str) -> str | list[str]:
+    """The account on one side, or the list of them when a multi-leg posting has several."""
+    accounts: list[str] = []
+    for e in entries:
+        if e["direction"] == direction and e["account_id"] not in accounts:
+            accounts.append(e["account_id"])
     return accounts[0] if len(accounts) == 1 else accounts
 
 
