@@ -238,13 +238,15 @@ class LoadResult:
     def rate(self) -> float:
         return self.postings / self.seconds if self.seconds else 0.0
 
+    fixed_percentiles: tuple[float, float] | None = None  # (p50, p99) in ms when measured by wrk
+
     @property
     def p50_ms(self) -> float:
-        return percentile(self.latencies, 50) * 1000
+        return self.fixed_percentiles[0] if self.fixed_percentiles else percentile(self.latencies, 50) * 1000
 
     @property
     def p99_ms(self) -> float:
-        return percentile(self.latencies, 99) * 1000
+        return self.fixed_percentiles[1] if self.fixed_percentiles else percentile(self.latencies, 99) * 1000
 
 
 async def load(url: str, key: str, book: Book, *, clients: int, seconds: float | None, batch: int | None, total_postings: int | None = None, on_progress=None) -> LoadResult:
@@ -294,6 +296,59 @@ async def load(url: str, key: str, book: Book, *, clients: int, seconds: float |
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
     return LoadResult(clients, len(latencies), state["postings"], time.perf_counter() - start, latencies, errors)
+
+
+WRK_SCRIPT = r"""
+-- Posts single ledger entries; each request a fresh idempotency key, bodies from a template file.
+local templates, counter, tid = {}, 0, 0
+local threads = {}
+function setup(thread) thread:set("tid", #threads); table.insert(threads, thread) end
+function init(args)
+  for line in io.lines(args[1]) do
+    local d, c, a = line:match("(%S+) (%S+) (%S+)")
+    templates[#templates + 1] = {d, c, a}
+  end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. args[2]
+  failures = 0
+end
+function request()
+  counter = counter + 1
+  local t = templates[(counter % #templates) + 1]
+  local body = string.format('{"debit":"%s","credit":"%s","amount_minor":%s,"idempotency_key":"wrk-%d-%d-%d"}', t[1], t[2], t[3], tid, counter, math.random(1, 2147483647))
+  return wrk.format(nil, "/v1/ledger-entries", nil, body)
+end
+function response(status) if status ~= 201 then failures = failures + 1 end end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, t in ipairs(threads) do failed = failed + t:get("failures") end
+  io.write(string.format("ZENTRA requests=%d failed=%d p50_us=%d p99_us=%d\n", summary.requests, failed, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def load_wrk(url: str, key: str, book: Book, *, clients: int, seconds: int, workdir: Path) -> LoadResult | None:
+    """Single postings driven by wrk (a C load generator, like pgbench's own client), so the
+    figure measures the server rather than a Python client competing for the same two cores."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("    wrk not found (apt-get install wrk): skipping the C-client single-posting phase", flush=True)
+        return None
+    rng = random.Random(7)
+    templates = workdir / "postings.txt"
+    templates.write_text("".join(f"{p['debit']} {p['credit']} {p['amount_minor']}\n" for p in (book.posting(rng) for _ in range(20_000))))
+    script = workdir / "post.lua"
+    script.write_text(WRK_SCRIPT)
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(script), url, "--", str(templates), key],
+        capture_output=True, text=True, timeout=seconds + 60,
+    ).stdout
+    fields = dict(kv.split("=") for kv in re.search(r"ZENTRA (.*)", out).group(1).split())
+    done = int(fields["requests"]) - int(fields["failed"])
+    result = LoadResult(clients, done, done, float(seconds), [], {"non-201": int(fields["failed"])} if int(fields["failed"]) else {})
+    result.fixed_percentiles = (int(fields["p50_us"]) / 1000, int(fields["p99_us"]) / 1000)
+    return result
 
 
 # --------------------------------------------------------------------------- pgbench
@@ -358,6 +413,8 @@ def bench_database(target: Target, args, workdir: Path) -> dict:
         print(f"[{target.name}] (a) single postings, {args.clients} clients, {args.seconds}s ...", flush=True)
         with Profiler(args, server, f"{target.name}-single"):
             result["single"] = asyncio.run(load(server.url, key, book, clients=args.clients, seconds=args.seconds, batch=None))
+        print(f"[{target.name}] (a) single postings with wrk, {args.clients} connections, {args.seconds}s ...", flush=True)
+        result["single_wrk"] = load_wrk(server.url, key, book, clients=args.clients, seconds=args.seconds, workdir=workdir)
         result["batch"] = []
         for n in args.batch_clients:
             print(f"[{target.name}] (b) batches of {args.batch_size}, {n} clients, {args.seconds}s ...", flush=True)
@@ -410,15 +467,20 @@ def report(results: dict[str, dict], pgbench_tps: float | None, args) -> None:
     def row(label: str, values: list[str], target: str = "") -> None:
         print(f"{label:38}" + "".join(f"{v:>{w}}  " for v in values) + f"{target:>14}")
 
-    row(f"(a) single, {args.clients} clients: postings/s", [f"{results[n]['single'].rate:,.0f}" for n in names])
+    row(f"(a) single, {args.clients} httpx clients: postings/s", [f"{results[n]['single'].rate:,.0f}" for n in names])
     row("    latency p50 / p99 ms", [f"{results[n]['single'].p50_ms:.1f} / {results[n]['single'].p99_ms:.1f}" for n in names])
+    if all(results[n].get("single_wrk") for n in names):
+        row(f"(a) single, {args.clients} wrk connections: postings/s", [f"{results[n]['single_wrk'].rate:,.0f}" for n in names])
+        row("    latency p50 / p99 ms", [f"{results[n]['single_wrk'].p50_ms:.1f} / {results[n]['single_wrk'].p99_ms:.1f}" for n in names])
     for i, n_clients in enumerate(args.batch_clients):
         row(f"(b) batch {args.batch_size}, {n_clients} clients: postings/s", [f"{results[n]['batch'][i].rate:,.0f}" for n in names])
         row("    per batch p50 / p99 ms", [f"{results[n]['batch'][i].p50_ms:.0f} / {results[n]['batch'][i].p99_ms:.0f}" for n in names])
     row("    best batch figure (clients)", [f"{best_batch(results[n]).rate:,.0f} ({best_batch(results[n]).clients})" for n in names])
     if pgbench_tps is not None:
         row(f"(c) pgbench tpcb-like -s {args.pgbench_scale} -c 16 -j 2: tps", [f"{pgbench_tps:,.0f}" for _ in names])
-        row("    single / pgbench", [f"{results[n]['single'].rate / pgbench_tps:.3f}" for n in names], ">= 0.5")
+        row("    single (httpx) / pgbench", [f"{results[n]['single'].rate / pgbench_tps:.3f}" for n in names], ">= 0.5")
+        if all(results[n].get("single_wrk") for n in names):
+            row("    single (wrk) / pgbench", [f"{results[n]['single_wrk'].rate / pgbench_tps:.3f}" for n in names], ">= 0.5")
         row("    batched (best) / pgbench", [f"{best_batch(results[n]).rate / pgbench_tps:.2f}" for n in names], ">= 5")
     else:
         row("(c) pgbench", ["skipped" for _ in names])
@@ -431,7 +493,7 @@ def report(results: dict[str, dict], pgbench_tps: float | None, args) -> None:
     print(line)
     for n in names:
         errors = {}
-        for r in [results[n]["single"], *results[n]["batch"], *([results[n]["memory"]["pushed"]] if "memory" in results[n] else [])]:
+        for r in [results[n]["single"], *([results[n]["single_wrk"]] if results[n].get("single_wrk") else []), *results[n]["batch"], *([results[n]["memory"]["pushed"]] if "memory" in results[n] else [])]:
             for k, v in r.errors.items():
                 errors[k] = errors.get(k, 0) + v
         print(f"{n}: {results[n]['single'].requests:,} single requests, errors: {errors or 'none'}")
