@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from backend.db.bulk import insert_rows
 from backend.db.tables import Event
 from backend.encoding import dumps
 from backend.ids import new_id
@@ -29,8 +30,9 @@ def record(session: Session, scope: Scope, events: list[PendingEvent]) -> None:
     """Insert `events` for `scope` in one statement, in order."""
     if not events:
         return
-    session.connection().execute(
-        Event.__table__.insert(),
+    insert_rows(
+        session.connection(),
+        Event.__table__,
         [
             {
                 "id": e.id,

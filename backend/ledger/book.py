@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
+from backend.db.bulk import insert_rows, update_totals
 from backend.db.tables import Account, Entry, PendingPosting, Posting
 from backend.events.outbox import PendingEvent, record
 from backend.ledger.balances import AccountBalance, Movement, apply
@@ -111,24 +112,9 @@ class Book:
         (the ORM's bulk path costs more than the database does here)."""
         conn = self.session.connection()
         for table, rows in ((Posting.__table__, self._postings), (PendingPosting.__table__, self._pending), (Entry.__table__, self._entries)):
-            if rows:
-                conn.execute(table.insert(), rows)
+            insert_rows(conn, table, rows)
         changed = [b for account_id, b in self.balances.items() if b != self._original.get(account_id)]
-        if changed:
-            conn.execute(
-                update(Account.__table__)
-                .where(Account.__table__.c.id == bindparam("b_id"))
-                .values(
-                    debits_posted=bindparam("b_dp"),
-                    credits_posted=bindparam("b_cp"),
-                    debits_pending=bindparam("b_dq"),
-                    credits_pending=bindparam("b_cq"),
-                ),
-                [
-                    {"b_id": b.id, "b_dp": b.debits_posted, "b_cp": b.credits_posted, "b_dq": b.debits_pending, "b_cq": b.credits_pending}
-                    for b in changed
-                ],
-            )
+        update_totals(conn, Account.__table__, [(b.id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending) for b in changed])
         record(self.session, self.scope, self._events)
         self._original.update({b.id: b for b in changed})
         self._postings, self._entries, self._pending, self._events = [], [], [], []

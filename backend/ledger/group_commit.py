@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from backend.db import transactions
+from backend.db.bulk import insert_rows
 from backend.db.engine import Database
 from backend.db.tables import IdempotencyRecord
 from backend.errors import ZentraError
@@ -157,7 +158,7 @@ def _apply(session: Session, group: list[PostingRequest], now: datetime) -> list
     for book in books.values():
         book.flush()
     if records:
-        session.connection().execute(IdempotencyRecord.__table__.insert(), records)
+        insert_rows(session.connection(), IdempotencyRecord.__table__, records)
     return outcomes
 
 
