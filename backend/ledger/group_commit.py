@@ -136,10 +136,10 @@ def _apply(session: Session, group: list[PostingRequest], now: datetime) -> list
         scope = scopes.get(request.raw_key)
         if scope is None:
             outcomes[i] = ZentraError("unauthorized", "invalid or revoked API key")
-        elif request.parse_error is not None:
-            outcomes[i] = request.parse_error
         elif _ident(scope, request) in stored:
             outcomes[i] = _replayed(lambda: keys.replay(stored[_ident(scope, request)], keys.fingerprint(request.endpoint, request.body)))
+        elif request.parse_error is not None:
+            outcomes[i] = request.parse_error
         elif _ident(scope, request) not in first_of:
             first_of[_ident(scope, request)] = i
             runnable.append(i)

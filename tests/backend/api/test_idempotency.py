@@ -49,6 +49,17 @@ def test_same_key_with_a_different_payload_is_refused(api):
     assert api.balances(merchant)["posted"] == 100
 
 
+def test_a_used_key_with_a_malformed_body_is_reused_on_every_endpoint(api):
+    _, customer = api.funded_account(1000)
+    merchant = api.account()
+    api.post("/ledger-entries", {"debit": customer, "credit": merchant, "amount_minor": 100}, key="K1")
+    posting = api.post("/ledger-entries", {"debit": customer, "credit": merchant, "amount_minor": "100"}, key="K1")
+    api.post("/accounts", {"customer": "c", "currency": "USD", "account_type": "t"}, key="K2")
+    account = api.post("/accounts", {"customer": "c", "currency": "usd", "account_type": "t"}, key="K2")
+    assert posting.status_code == account.status_code == 409
+    assert posting.json()["error"]["code"] == account.json()["error"]["code"] == "idempotency_key_reused"
+
+
 def test_a_refusal_is_replayed_too_but_a_malformed_request_is_not_kept(api):
     _, customer = api.funded_account(100)
     merchant = api.account()
