@@ -80,16 +80,32 @@ class GroupCommitter:
 
     def _run(self) -> None:
         while True:
-            group = [self._queue.get()]
-            size = group[0].size
-            while size < MAX_POSTINGS_PER_GROUP:
-                try:
-                    request = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            group = self._next_group()
+            try:
+                self._commit(group)
+            except Exception:  # noqa: BLE001 - the writer must outlive any one group
+                log.exception("group commit failed outside its transaction")
+                for request in group:
+                    if not request.future.done():
+                        request.future.set_exception(ZentraError("internal_error", "internal error; quote the request_id to support"))
+
+    def _next_group(self) -> list[PostingRequest]:
+        """Block for one request, then take whatever else is waiting, up to the group limit.
+
+        A request whose caller has gone (its future cancelled) is dropped before it runs; one
+        that is taken can no longer be cancelled, so its answer always lands.
+        """
+        group: list[PostingRequest] = []
+        size = 0
+        while not group or size < MAX_POSTINGS_PER_GROUP:
+            try:
+                request = self._queue.get() if not group else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if request.future.set_running_or_notify_cancel():
                 group.append(request)
                 size += request.size
-            self._commit(group)
+        return group
 
     def _commit(self, group: list[PostingRequest]) -> None:
         try:

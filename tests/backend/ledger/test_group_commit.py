@@ -1,0 +1,85 @@
+"""Group commit keeps each request's own semantics while requests share a transaction."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from backend.api.routes.ledger_entries import render_one
+from backend.db import transactions
+from backend.errors import ZentraError
+from backend.ledger.accounts import create_account, get_account
+from backend.ledger.commands import parse_posting
+from backend.ledger.group_commit import GroupCommitter, PostingRequest
+from tests.conftest import make_tenant
+
+
+def open_account(runtime, scope, **fields) -> str:
+    body = {"customer": "c", "currency": "USD", "account_type": "t", **fields}
+    return transactions.write(runtime.db, lambda s: create_account(s, scope, body, runtime.now()))["id"]
+
+
+def posted(runtime, scope, account_id: str) -> int:
+    return transactions.read(runtime.db, lambda s: get_account(s, scope, account_id, runtime.now()))["balances"]["posted"]
+
+
+def request(runtime, raw_key: str, body: dict, key: str | None = None, render=render_one) -> PostingRequest:
+    return PostingRequest(raw_key, "/v1/ledger-entries", key or secrets.token_hex(8), body, [parse_posting(body, runtime.now())], True, render, "req_test")
+
+
+@pytest.fixture
+def committer(runtime) -> GroupCommitter:
+    return GroupCommitter(runtime.db, runtime.now)
+
+
+def test_requests_of_two_tenants_and_a_duplicate_share_one_group(runtime, committer):
+    a, b = make_tenant(runtime, "A"), make_tenant(runtime, "B")
+    a_src, a_dst = open_account(runtime, a.sandbox, allow_negative=True), open_account(runtime, a.sandbox)
+    b_src, b_dst = open_account(runtime, b.sandbox, allow_negative=True), open_account(runtime, b.sandbox)
+    body_a = {"debit": a_src, "credit": a_dst, "amount_minor": 5}
+    group = [
+        request(runtime, a.sandbox_key, body_a, key="same"),
+        request(runtime, b.sandbox_key, {"debit": b_src, "credit": b_dst, "amount_minor": 7}),
+        request(runtime, a.sandbox_key, body_a, key="same"),
+        request(runtime, b.sandbox_key, {"debit": a_src, "credit": b_dst, "amount_minor": 1}),
+    ]
+    for r in group:
+        assert r.future.set_running_or_notify_cancel()
+    committer._commit(group)
+    first, other, duplicate, cross = (r.future for r in group)
+    assert first.result().status_code == 201 and not first.result().replayed
+    assert duplicate.result().body == first.result().body and duplicate.result().replayed
+    assert other.result().status_code == 201
+    assert cross.result().status_code == 400 and b'"unknown_account"' in cross.result().body
+    assert (posted(runtime, a.sandbox, a_dst), posted(runtime, b.sandbox, b_dst)) == (5, 7)
+
+
+def test_a_request_that_breaks_fails_alone(runtime, committer):
+    t = make_tenant(runtime)
+    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+
+    def broken(_results):
+        raise RuntimeError("renderer bug")
+
+    good = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 3})
+    bad = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 4}, render=broken)
+    for r in (good, bad):
+        r.future.set_running_or_notify_cancel()
+    committer._commit([good, bad])
+    assert good.future.result().status_code == 201
+    with pytest.raises(ZentraError) as failure:
+        bad.future.result()
+    assert failure.value.code == "internal_error"
+    assert posted(runtime, t.sandbox, dst) == 3
+
+
+def test_a_cancelled_request_is_dropped_and_the_writer_keeps_serving(runtime, committer):
+    t = make_tenant(runtime)
+    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+    gone = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 9})
+    assert gone.future.cancel()
+    committer.submit(gone)
+    after = committer.submit(request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 2}))
+    assert after.result(timeout=30).status_code == 201
+    assert posted(runtime, t.sandbox, dst) == 2
