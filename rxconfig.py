@@ -9,6 +9,8 @@ backend_port is deliberately not set: in prod/preview it follows frontend_port; 
 to 8000 (setting it to 3000 makes dev bind the backend on 3000 and push Vite to 3001).
 """
 
+import os
+
 import reflex as rx
 
 config = rx.Config(
@@ -19,4 +21,6 @@ config = rx.Config(
     # Explicit, to silence 0.10's implicit-Radix deprecation and the default-sitemap warning.
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="teal", gray_color="slate", radius="small", scaling="100%", has_background=True))],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # ZENTRA_REDIS_URL moves Reflex's state manager to Redis (what lets several workers share clients).
+    redis_url=os.environ.get("ZENTRA_REDIS_URL") or None,
 )

@@ -87,6 +87,9 @@ def ui_server(test_database: TestDatabase, tmp_path_factory) -> UiServer:
     data_dir = tmp_path_factory.mktemp("ui-data")
     port = free_port()
     env = test_database.env(data_dir)
+    if os.environ.get("ZENTRA_TEST_REDIS_URL"):
+        # The services run: Reflex keeps its state in Redis and serves from two workers.
+        env.update(ZENTRA_REDIS_URL=os.environ["ZENTRA_TEST_REDIS_URL"], GRANIAN_WORKERS="2")
     log = data_dir / "reflex.log"
     server = UiServer(f"http://127.0.0.1:{port}", env, log, test_database)
     started = time.monotonic()
