@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from backend.errors import ZentraError
+from backend.money.amounts import MAX_AMOUNT
 
 
 def reject_unknown(body: dict, allowed: set[str], prefix: str = "") -> None:
@@ -37,6 +38,17 @@ def _str(value: Any, param: str, max_length: int) -> str:
         raise ZentraError("validation_error", f"{param} must be a non-empty string", param)
     if len(value) > max_length:
         raise ZentraError("validation_error", f"{param} must be at most {max_length} characters", param)
+    return storable_text(value, param)
+
+
+def storable_text(value: str, param: str) -> str:
+    """Refuse text no database column can hold: NUL characters and lone UTF-16 surrogates."""
+    if "\x00" in value:
+        raise ZentraError("validation_error", f"{param} must not contain NUL characters", param)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ZentraError("validation_error", f"{param} must be valid Unicode text", param) from None
     return value
 
 
@@ -64,7 +76,10 @@ def timestamp(value: Any, param: str) -> datetime:
         raise ZentraError("validation_error", f"{param} is not an ISO 8601 timestamp", param) from None
     if parsed.tzinfo is None:
         raise ZentraError("validation_error", f"{param} must carry a UTC offset, e.g. 2026-01-01T00:00:00Z", param)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ZentraError("validation_error", f"{param} is out of the representable range", param) from None
 
 
 def metadata(body: dict, name: str = "metadata", prefix: str = "") -> dict:
@@ -76,11 +91,32 @@ def metadata(body: dict, name: str = "metadata", prefix: str = "") -> dict:
     if not isinstance(value, dict) or len(value) > 50:
         raise ZentraError("validation_error", f"{param} must be an object with at most 50 keys", param)
     for key, item in value.items():
-        if not isinstance(item, (str, int, bool)) or isinstance(item, float):
-            raise ZentraError("validation_error", f"{param}.{key} must be a string, integer or boolean", f"{param}.{key}")
+        where = f"{param}.{storable_text(key, param)}"
+        if isinstance(item, str):
+            storable_text(item, where)
+        elif isinstance(item, bool) or (isinstance(item, int) and -MAX_AMOUNT <= item <= MAX_AMOUNT):
+            continue
+        else:
+            raise ZentraError("validation_error", f"{where} must be a string, a 64-bit integer or a boolean", where)
     if len(json.dumps(value)) > 8192:
         raise ZentraError("validation_error", f"{param} must be at most 8 KB", param)
     return value
+
+
+def path_id(value: str, what: str) -> str:
+    """An id taken from a URL path or query: one that could never exist is simply not found."""
+    if len(value) > 64 or "\x00" in value or not value.isascii():
+        raise ZentraError("not_found", f"no {what} {value[:64]!r}")
+    return value
+
+
+def query_text(value: str | None, param: str, max_length: int = 200) -> str | None:
+    """A free-text query parameter (search, cursors), refused if it cannot be stored or compared."""
+    if value is None:
+        return None
+    if len(value) > max_length:
+        raise ZentraError("validation_error", f"{param} must be at most {max_length} characters", param)
+    return storable_text(value, param)
 
 
 def object_body(value: Any, param: str | None = None) -> dict:

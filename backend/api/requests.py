@@ -43,6 +43,8 @@ async def json_body(request: Request) -> dict:
         value = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError):
         raise ZentraError("invalid_request", "request body is not valid JSON") from None
+    except RecursionError:
+        raise ZentraError("invalid_request", "request body is nested too deeply") from None
     return object_body(value)
 
 
@@ -90,7 +92,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
         raise ZentraError("validation_error", f"{name} must be an integer from {low} to {high}", name)
     return int(raw)
 

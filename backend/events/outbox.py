@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from backend.db.bulk import insert_rows
@@ -12,6 +14,21 @@ from backend.db.tables import Event
 from backend.encoding import dumps
 from backend.ids import new_id
 from backend.tenancy.scope import Scope
+
+
+def _in_commit_order(session: Session, scope: Scope) -> None:
+    """Make `seq` order equal commit order within a tenant and mode.
+
+    A sequence hands out numbers at insert time, so on PostgreSQL a transaction that inserted
+    earlier could commit later, behind a reader's `after` cursor, and be skipped for good. A
+    transaction-scoped advisory lock per tenant and mode, taken just before the insert and held
+    to commit, closes that window; it only orders the tail of transactions that emit events for
+    the same tenant. SQLite already commits one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"zentra.events|{scope.tenant_id}|{scope.mode}".encode()).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 @dataclass
@@ -30,6 +47,7 @@ def record(session: Session, scope: Scope, events: list[PendingEvent]) -> None:
     """Insert `events` for `scope` in one statement, in order."""
     if not events:
         return
+    _in_commit_order(session, scope)
     insert_rows(
         session.connection(),
         Event.__table__,

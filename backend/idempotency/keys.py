@@ -25,6 +25,7 @@ from backend.db.engine import Database
 from backend.db.tables import IdempotencyRecord
 from backend.encoding import dumps
 from backend.errors import ZentraError
+from backend.inputs import storable_text
 from backend.tenancy.scope import Scope
 
 RETENTION = timedelta(hours=72)
@@ -59,7 +60,7 @@ def parse_key(body_key: object, header_key: str | None) -> str:
         raise ZentraError("validation_error", "idempotency_key is required on every mutating request", "idempotency_key")
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ZentraError("validation_error", f"idempotency_key must be a string of 1 to {MAX_KEY_LENGTH} characters", "idempotency_key")
-    return key
+    return storable_text(key, "idempotency_key")
 
 
 Mutation = Callable[[Session], tuple[int, dict]]

@@ -20,7 +20,7 @@ from backend.events.outbox import PendingEvent
 from backend.ids import new_id
 from backend.ledger import legs as legrules
 from backend.ledger.book import Book
-from backend.ledger.journal import get_posting, legs_of
+from backend.ledger.journal import get_posting, legs_of, lock_pending
 from backend.tenancy.scope import Scope
 
 
@@ -61,9 +61,7 @@ def lock_releasing_due(book: Book, account_ids: set[str]) -> None:
 
 def expire(book: Book, posting_id: str) -> bool:
     """Release one due pending posting (its accounts already locked); False if already resolved."""
-    pending = book.session.execute(
-        select(PendingPosting).where(PendingPosting.posting_id == posting_id).execution_options(populate_existing=True)
-    ).scalar_one()
+    pending = lock_pending(book.session, posting_id)
     if pending.status != "pending" or pending.expires_at is None or pending.expires_at > book.now:
         return False
     posting = get_posting(book.session, book.scope, posting_id)

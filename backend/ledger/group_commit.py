@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from backend.db import transactions
@@ -107,9 +108,17 @@ class GroupCommitter:
                 size += request.size
         return group
 
-    def _commit(self, group: list[PostingRequest]) -> None:
+    def _commit(self, group: list[PostingRequest], races_left: int = 3) -> None:
         try:
             outcomes = transactions.write(self.db, lambda s: _apply(s, group, self.now()))
+        except IntegrityError:
+            # Another writer (another worker process) committed one of these keys first:
+            # run the requests again, alone, and their lookups will replay its answers.
+            if races_left:
+                for request in group:
+                    self._commit([request], races_left - 1)
+                return
+            raise
         except Exception as exc:  # noqa: BLE001 - isolate the request that broke the group
             if len(group) > 1:
                 for request in group:
@@ -154,9 +163,11 @@ def _apply(session: Session, group: list[PostingRequest], now: datetime) -> list
             outcomes[i] = ZentraError("unauthorized", "invalid or revoked API key")
         elif _ident(scope, request) in stored:
             outcomes[i] = _replayed(lambda: keys.replay(stored[_ident(scope, request)], keys.fingerprint(request.endpoint, request.body)))
+        elif _ident(scope, request) in first_of:
+            continue  # a duplicate inside this group: answered from the first, below
         elif request.parse_error is not None:
             outcomes[i] = request.parse_error
-        elif _ident(scope, request) not in first_of:
+        else:
             first_of[_ident(scope, request)] = i
             runnable.append(i)
     books = _lock(session, group, scopes, runnable, now)

@@ -20,8 +20,10 @@ from backend.ids import new_id
 from backend.inputs import reject_unknown, required_str, timestamp
 from backend.ledger import views
 from backend.ledger.accounts import get_account_row, system_account
+from backend.ledger.book import Book
 from backend.ledger.commands import PostingCommand
-from backend.ledger.journal import lock_pending
+from backend.ledger.expiry import lock_releasing_due
+from backend.ledger.journal import legs_of, lock_pending
 from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings, resolve_pending
 from backend.money.amounts import parse_amount_minor
@@ -114,7 +116,7 @@ def capture_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: 
     reject_unknown(body, {"amount_minor"} | ACTION_FIELDS)
     reason, source = required_str(body, "reason", max_length=500), required_str(body, "source_request")
     hold = _active(session, scope, hold_id, now)
-    posted = resolve_pending(session, scope, hold.posting_id, "post", body.get("amount_minor"), now, reason)
+    posted = resolve_pending(session, scope, hold.posting_id, "post", body.get("amount_minor"), now, reason, for_hold=True)
     hold.status, hold.captured_minor, hold.updated_at = "captured", posted["posted_amount_minor"], now
     return _act(session, scope, hold, "captured", now, amount_minor=hold.captured_minor, reason=reason, source_request=source, posting_id=posted["resolution_posting_id"])
 
@@ -124,7 +126,7 @@ def release_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: 
     reject_unknown(body, ACTION_FIELDS)
     reason, source = required_str(body, "reason", max_length=500), required_str(body, "source_request")
     hold = _active(session, scope, hold_id, now)
-    voided = resolve_pending(session, scope, hold.posting_id, "void", None, now, reason)
+    voided = resolve_pending(session, scope, hold.posting_id, "void", None, now, reason, for_hold=True)
     hold.status, hold.updated_at = "released", now
     return _act(session, scope, hold, "released", now, amount_minor=hold.amount_minor, reason=reason, source_request=source, posting_id=voided["resolution_posting_id"])
 
@@ -135,10 +137,17 @@ def extend_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: d
     reason, source = required_str(body, "reason", max_length=500), required_str(body, "source_request")
     expires_at = _expiry(body, now)
     hold = _active(session, scope, hold_id, now)
+    if expires_at > hold.created_at + MAX_TTL:
+        raise ZentraError("validation_error", "a hold lasts at most 30 days from its creation", "expires_at")
+    book = Book(session, scope, now)
+    lock_releasing_due(book, {leg.account_id for leg in legs_of(session, hold.posting_id, "pending")})
+    book.flush()
     pending = lock_pending(session, hold.posting_id)
+    if pending.status == "expired" or pending.expires_at <= now:
+        raise ZentraError("hold_expired", f"hold {hold_id} expired at {pending.expires_at.isoformat()}")
     if pending.status != "pending":
         raise ZentraError("invalid_state_transition", f"hold {hold_id} is already {pending.status}")
-    if expires_at <= hold.expires_at:
+    if expires_at <= pending.expires_at:
         raise ZentraError("validation_error", "an extension must move expires_at later", "expires_at")
     pending.expires_at = hold.expires_at = expires_at
     hold.updated_at = now

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from backend.db.tables import PendingPosting, Posting
+from backend.db.tables import Hold, PendingPosting, Posting
+from backend.encoding import canonical
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent
 from backend.ids import new_id
@@ -51,6 +52,8 @@ def create_postings(session: Session, scope: Scope, commands: list[PostingComman
 
 def post_one(book: Book, command: PostingCommand) -> dict:
     """Apply one posting to a book whose accounts are locked; raises (changing nothing) if refused."""
+    if command.expires_at is not None and command.expires_at <= book.now:
+        raise ZentraError("validation_error", "expires_at must be in the future", command.param_prefix + "expires_at")
     posting_id = new_id("pst")
     currency = legrules.check_legs(command.legs, book.balances, command.param_prefix)
     bucket = "pending" if command.pending else "posted"
@@ -62,7 +65,7 @@ def post_one(book: Book, command: PostingCommand) -> dict:
         "amount_minor": legrules.total(command.legs),
         "correlation_id": command.correlation_id,
         "description": command.description,
-        "metadata": command.metadata,
+        "metadata_json": canonical(command.metadata).decode(),
         "entry_hash": legrules.entry_hash(posting_id, currency, command.legs),
     }
     book.add_posting(**row)
@@ -91,9 +94,17 @@ def render(session: Session, rows: list[Posting]) -> list[dict]:
     return [views.posting(r.model_dump(), entries[r.id], pending.get(r.id)) for r in rows]
 
 
-def resolve_pending(session: Session, scope: Scope, posting_id: str, action: str, amount_minor: object, now: datetime, reason: str | None = None) -> dict:
-    """Post (fully, or partly with the rest released) or void a pending posting, exactly once."""
+def resolve_pending(session: Session, scope: Scope, posting_id: str, action: str, amount_minor: object, now: datetime, reason: str | None = None, *, for_hold: bool = False) -> dict:
+    """Post (fully, or partly with the rest released) or void a pending posting, exactly once.
+
+    A pending posting that backs a hold is resolved only through the hold (`for_hold`), so the
+    hold's status and history never disagree with its money.
+    """
     posting = get_posting(session, scope, posting_id)
+    if not for_hold:
+        hold_id = session.execute(select(Hold.id).where(Hold.posting_id == posting_id)).scalar_one_or_none()
+        if hold_id is not None:
+            raise ZentraError("invalid_state_transition", f"posting {posting_id} backs hold {hold_id}: capture or release it through /v1/holds/{hold_id}")
     if posting.kind != "pending":
         raise ZentraError("invalid_state_transition", f"posting {posting_id} is not pending (kind {posting.kind})")
     legs = legs_of(session, posting_id, "pending")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from backend.api.requests import page_params, read_scoped
 from backend.events.log import events_after
+from backend.inputs import query_text
 from backend.runtime import Runtime
 
 
@@ -15,7 +16,7 @@ def router(runtime: Runtime) -> APIRouter:
     @api.get("/events")
     async def list_events(request: Request) -> Response:
         limit, _ = page_params(request)
-        after = request.query_params.get("after")
+        after = query_text(request.query_params.get("after"), "after", 64)
         return await read_scoped(request, runtime, lambda s, scope: events_after(s, scope, after, limit))
 
     return api

@@ -13,6 +13,7 @@ from backend.api.schemas import (
     HoldAction,
     body_doc,
 )
+from backend.inputs import path_id, query_text
 from backend.ledger import holds
 from backend.runtime import Runtime
 
@@ -27,11 +28,12 @@ def router(runtime: Runtime) -> APIRouter:
     @api.get("/holds")
     async def list_holds(request: Request) -> Response:
         limit, offset = page_params(request)
-        account, status = request.query_params.get("account"), request.query_params.get("status")
+        account, status = query_text(request.query_params.get("account"), "account", 64), query_text(request.query_params.get("status"), "status", 16)
         return await read_scoped(request, runtime, lambda s, scope: holds.list_holds(s, scope, account_id=account, status=status, limit=limit, offset=offset))
 
     @api.get("/holds/{hold_id}")
     async def get(request: Request, hold_id: str) -> Response:
+        hold_id = path_id(hold_id, "hold")
         return await read_scoped(request, runtime, lambda s, scope: holds.get_hold(s, scope, hold_id))
 
     actions = {"capture": (holds.capture_hold, CaptureHold), "release": (holds.release_hold, HoldAction), "extend": (holds.extend_hold, ExtendHold)}
@@ -42,6 +44,7 @@ def router(runtime: Runtime) -> APIRouter:
 
 def _action(runtime: Runtime, service):
     async def endpoint(request: Request, hold_id: str) -> Response:
+        hold_id = path_id(hold_id, "hold")
         return await mutate(request, runtime, lambda s, scope, body, now: service(s, scope, hold_id, body, now), status_code=200)
 
     return endpoint

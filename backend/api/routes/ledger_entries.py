@@ -27,7 +27,14 @@ from backend.api.schemas import (
 )
 from backend.errors import ZentraError
 from backend.idempotency import keys
-from backend.inputs import optional_bool, reject_unknown, required_str
+from backend.inputs import (
+    optional_bool,
+    optional_str,
+    path_id,
+    query_text,
+    reject_unknown,
+    required_str,
+)
 from backend.ledger import postings
 from backend.ledger.commands import PostingCommand, parse_posting
 from backend.ledger.group_commit import GroupCommitter, PostingRequest
@@ -105,17 +112,19 @@ def router(runtime: Runtime) -> APIRouter:
     @api.get("/ledger-entries")
     async def list_for_account(request: Request) -> Response:
         limit, offset = page_params(request)
-        account = request.query_params.get("account")
+        account = query_text(request.query_params.get("account"), "account", 64)
         if not account:
             raise ZentraError("validation_error", "account is required", "account")
         return await read_scoped(request, runtime, lambda s, scope: postings_for_account(s, scope, account, limit=limit, offset=offset))
 
     @api.get("/ledger-entries/{posting_id}")
     async def get(request: Request, posting_id: str) -> Response:
+        posting_id = path_id(posting_id, "posting")
         return await read_scoped(request, runtime, lambda s, scope: postings.read_posting(s, scope, posting_id))
 
     @api.post("/ledger-entries/{posting_id}/post", status_code=200, openapi_extra=body_doc(PostPending))
     async def post_pending(request: Request, posting_id: str) -> Response:
+        posting_id = path_id(posting_id, "posting")
         def service(session: Session, scope: Scope, body: dict, now: datetime) -> dict:
             reject_unknown(body, {"amount_minor"})
             return postings.resolve_pending(session, scope, posting_id, "post", body.get("amount_minor"), now)
@@ -124,14 +133,16 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/ledger-entries/{posting_id}/void", status_code=200, openapi_extra=body_doc(VoidPending))
     async def void_pending(request: Request, posting_id: str) -> Response:
+        posting_id = path_id(posting_id, "posting")
         def service(session: Session, scope: Scope, body: dict, now: datetime) -> dict:
             reject_unknown(body, {"reason"})
-            return postings.resolve_pending(session, scope, posting_id, "void", None, now, body.get("reason"))
+            return postings.resolve_pending(session, scope, posting_id, "void", None, now, optional_str(body, "reason", max_length=500))
 
         return await mutate(request, runtime, service, status_code=200)
 
     @api.post("/ledger-entries/{posting_id}/reverse", status_code=201, openapi_extra=body_doc(Reverse))
     async def reverse(request: Request, posting_id: str) -> Response:
+        posting_id = path_id(posting_id, "posting")
         def service(session: Session, scope: Scope, body: dict, now: datetime) -> dict:
             reject_unknown(body, {"reason"})
             return postings.reverse(session, scope, posting_id, required_str(body, "reason", max_length=500), now)

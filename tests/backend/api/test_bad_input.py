@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from backend.db import transactions
 from backend.db.tables import Entry, IdempotencyRecord
-from sqlalchemy import func, select
 
 
 def journal_size(runtime, tenant_id: str) -> tuple[int, int]:
@@ -174,3 +174,80 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(api):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = api.client.delete("/accounts")
     assert r.status_code == 405 and r.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "param"),
+    [
+        ("/accounts", {"limit": "²"}, "limit"),
+        ("/accounts", {"offset": "9" * 5000}, "offset"),
+        ("/accounts", {"q": "a\x00b"}, "q"),
+        ("/events", {"after": "evt\x00"}, "after"),
+        ("/holds", {"account": "acct\x00"}, "account"),
+    ],
+)
+def test_odd_query_parameters_are_validation_errors(api, path, params, param):
+    r = api.get(path, params=params)
+    assert r.status_code == 400 and r.json()["error"]["param"] == param
+
+
+def test_invalid_utf8_in_a_query_is_searched_as_replacement_characters(api):
+    api.account()
+    r = api.get("/accounts?q=%ED%A0%80")
+    assert r.status_code == 200 and r.json()["total"] == 0
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_timestamps_beyond_the_calendar_are_validation_errors(api, as_of):
+    customer = api.account()
+    r = api.get(f"/accounts/{customer}", params={"as_of": as_of})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "as_of"
+    merchant = api.account(allow_negative=True)
+    r = api.post("/ledger-entries", {"debit": merchant, "credit": customer, "amount_minor": 1, "pending": True, "expires_at": as_of})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "expires_at"
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800"])
+def test_text_no_column_can_hold_is_refused_on_every_string_field(api, text):
+    import json
+
+    funding, customer = api.funded_account(100)
+    bodies = [
+        ("/accounts", {"customer": text, "currency": "USD", "account_type": "t"}, "customer"),
+        ("/ledger-entries", {"debit": funding, "credit": customer, "amount_minor": 1, "description": text}, "description"),
+        ("/ledger-entries", {"debit": funding, "credit": customer, "amount_minor": 1, "metadata": {"k": text}}, "metadata.k"),
+        ("/ledger-entries", {"debit": funding, "credit": customer, "amount_minor": 1, "idempotency_key": text}, "idempotency_key"),
+    ]
+    for path, body, param in bodies:
+        raw = json.dumps({"idempotency_key": "k-" + param, **body})
+        r = api.client.post(path, content=raw.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["error"]["param"] == param, (path, r.text)
+    assert api.balances(customer)["posted"] == 100
+
+
+def test_metadata_integers_must_fit_64_bits(api):
+    funding, customer = api.funded_account(100)
+    r = api.post("/ledger-entries", {"debit": funding, "credit": customer, "amount_minor": 1, "metadata": {"big": 2**70}})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "metadata.big"
+    assert api.get("/ledger-entries", params={"account": customer}).status_code == 200
+
+
+def test_deeply_nested_body_is_invalid_request(api):
+    r = api.client.post("/ledger-entries", content=b"[" * 100_000, headers={"Idempotency-Key": "k"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_request"
+
+
+def test_ids_that_could_never_exist_are_not_found(api):
+    for path in ("/ledger-entries/" + "p" * 300 + "/void", "/holds/" + "h" * 300 + "/capture"):
+        r = api.post(path, {"reason": "x", "source_request": "y"})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert api.get("/accounts/" + "a" * 300).status_code == 404
+
+
+def test_void_reason_must_be_a_short_string(api):
+    funding, customer = api.funded_account(100)
+    pending = api.post("/ledger-entries", {"debit": customer, "credit": funding, "amount_minor": 1, "pending": True}).json()
+    for reason in ({"x": 1}, ["a"], "r" * 501):
+        r = api.post(f"/ledger-entries/{pending['posting_id']}/void", {"reason": reason})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "reason"
+    assert api.get(f"/ledger-entries/{pending['posting_id']}").json()["status"] == "pending"

@@ -109,3 +109,21 @@ def test_holds_and_pending_postings_expire_through_the_background_sweep(api, run
     as_of_expiry = api.balances(customer, as_of=h["expires_at"])
     assert as_of_expiry == {"posted": 1000, "pending": 0, "available": 1000, "as_of": as_of_expiry["as_of"]}
     assert transactions.read(runtime.db, lambda s: s.execute(select(PendingPosting).where(PendingPosting.tenant_id == tenant.tenant_id, PendingPosting.status == "pending")).first()) is None
+
+
+def test_a_holds_posting_is_resolved_only_through_the_hold(api):
+    _, customer = api.funded_account(1000)
+    h = hold(api, customer, 400)
+    for action in ("post", "void"):
+        r = api.post(f"/ledger-entries/{h['posting_id']}/{action}", {})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_state_transition" and h["id"] in r.json()["error"]["message"]
+    assert api.get(f"/holds/{h['id']}").json()["status"] == "active"
+    assert api.balances(customer)["available"] == 600
+
+
+def test_a_hold_never_lasts_beyond_30_days_from_creation(api):
+    _, customer = api.funded_account(1000)
+    h = hold(api, customer, 400, ttl_seconds=29 * 86400)
+    r = api.post(f"/holds/{h['id']}/extend", {"ttl_seconds": 30 * 86400, "reason": "again", "source_request": "s"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "expires_at"
+    assert api.get(f"/holds/{h['id']}").json()["expires_at"] == h["expires_at"]

@@ -21,6 +21,16 @@ def test_two_leg_posting_moves_posted_balances_and_carries_evidence(api):
     assert api.balances(source)["posted"] == -125000
 
 
+def test_metadata_is_in_the_answer_the_read_and_the_event(api):
+    funding, customer = api.funded_account(100)
+    created = api.post("/ledger-entries", {"debit": funding, "credit": customer, "amount_minor": 5, "metadata": {"order": "A-1", "n": 2}}).json()
+    assert created["metadata"] == {"order": "A-1", "n": 2}
+    assert api.get(f"/ledger-entries/{created['posting_id']}").json()["metadata"] == created["metadata"]
+    events = api.get("/events", params={"limit": 100}).json()["data"]
+    [event] = [e for e in events if e["type"] == "ledger.entry.created" and e["object"] == created["posting_id"]]
+    assert event["data"]["metadata"] == created["metadata"]
+
+
 def test_multi_leg_posting_splits_one_debit_over_several_credits(api):
     _, customer = api.funded_account(10000)
     fee, merchant = api.account(), api.account()

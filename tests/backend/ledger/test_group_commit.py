@@ -83,3 +83,63 @@ def test_a_cancelled_request_is_dropped_and_the_writer_keeps_serving(runtime, co
     after = committer.submit(request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 2}))
     assert after.result(timeout=30).status_code == 201
     assert posted(runtime, t.sandbox, dst) == 2
+
+
+def test_two_writers_racing_on_one_key_make_one_posting_and_replay_it(runtime):
+    """Two worker processes each have a writer; the loser of a key race replays, never 500s."""
+    import threading
+
+    t = make_tenant(runtime)
+    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+    writers = [GroupCommitter(runtime.db, runtime.now), GroupCommitter(runtime.db, runtime.now)]
+    pairs = []
+    for i in range(20):
+        body = {"debit": src, "credit": dst, "amount_minor": 1}
+        pairs.append([request(runtime, t.sandbox_key, body, key=f"race-{i}") for _ in writers])
+    start = threading.Barrier(2)
+
+    def feed(n: int) -> None:
+        start.wait()
+        for pair in pairs:
+            writers[n].submit(pair[n])
+
+    threads = [threading.Thread(target=feed, args=(n,)) for n in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for first, second in pairs:
+        a, b = first.future.result(timeout=60), second.future.result(timeout=60)
+        assert a.status_code == b.status_code == 201 and a.body == b.body and a.replayed != b.replayed
+    assert posted(runtime, t.sandbox, dst) == 20
+
+
+def test_a_malformed_duplicate_in_the_same_group_is_a_reused_key(runtime, committer):
+    t = make_tenant(runtime)
+    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+    good = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 1}, key="K")
+    bad = PostingRequest(t.sandbox_key, "/v1/ledger-entries", "K", {"debit": src, "credit": dst, "amount_minor": "1"}, [], True, render_one, "req", ZentraError("amount_not_integer", "x", "amount_minor"))
+    for r in (good, bad):
+        r.future.set_running_or_notify_cancel()
+    committer._commit([good, bad])
+    assert good.future.result().status_code == 201
+    with pytest.raises(ZentraError) as refused:
+        bad.future.result()
+    assert refused.value.code == "idempotency_key_reused"
+
+
+def test_a_pending_posting_that_expired_while_queued_is_refused(runtime, committer):
+    from datetime import timedelta
+
+    t = make_tenant(runtime)
+    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+    soon = (runtime.now() + timedelta(milliseconds=50)).isoformat()
+    late = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 1, "pending": True, "expires_at": soon})
+    late.future.set_running_or_notify_cancel()
+    import time
+
+    time.sleep(0.1)
+    committer._commit([late])
+    with pytest.raises(ZentraError) as refused:
+        late.future.result()
+    assert (refused.value.code, refused.value.param) == ("validation_error", "expires_at")
