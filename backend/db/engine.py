@@ -2,8 +2,9 @@
 
 Two engines share one database: writes begin `IMMEDIATE` on SQLite so a transaction that will
 lock and update balances holds the write lock from its first read, and reads begin deferred so they
-never queue behind writers. On PostgreSQL both are ordinary READ COMMITTED engines; row locks
-(`SELECT … FOR UPDATE` in sorted id order) do the serialising.
+never queue behind writers. On PostgreSQL writes are READ COMMITTED, with row locks
+(`SELECT … FOR UPDATE` in sorted id order) doing the serialising, and reads are REPEATABLE READ
+so that everything one read shows comes from one snapshot.
 """
 
 from __future__ import annotations
@@ -74,4 +75,6 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return Database(url, _sqlite_engine(url, "BEGIN IMMEDIATE"), _sqlite_engine(url, "BEGIN"), threading.Lock())
     engine = _postgres_engine(url, schema)
-    return Database(url, engine, engine)
+    # Reads run as one snapshot (a balance and the pending postings due against it must agree);
+    # the copy shares the engine's pool.
+    return Database(url, engine, engine.execution_options(isolation_level="REPEATABLE READ"))
