@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 import pytest
 
@@ -12,7 +13,7 @@ from backend.errors import ZentraError
 from backend.ledger.accounts import create_account, get_account
 from backend.ledger.commands import parse_posting
 from backend.ledger.group_commit import GroupCommitter, PostingRequest
-from tests.conftest import make_tenant
+from tests.conftest import TenantKeys, make_tenant
 
 
 def open_account(runtime, scope, **fields) -> str:
@@ -28,15 +29,34 @@ def request(runtime, raw_key: str, body: dict, key: str | None = None, render=re
     return PostingRequest(raw_key, "/v1/ledger-entries", key or secrets.token_hex(8), body, [parse_posting(body, runtime.now())], True, render, "req_test")
 
 
+@dataclass
+class Ledger:
+    """A fresh tenant with a funding account (`src`) and a customer account (`dst`)."""
+
+    tenant: TenantKeys
+    src: str
+    dst: str
+
+
+def open_ledger(runtime, name: str = "Acme") -> Ledger:
+    t = make_tenant(runtime, name)
+    return Ledger(t, open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox))
+
+
+@pytest.fixture
+def ledger(runtime) -> Ledger:
+    return open_ledger(runtime)
+
+
 @pytest.fixture
 def committer(runtime) -> GroupCommitter:
     return GroupCommitter(runtime.db, runtime.now)
 
 
 def test_requests_of_two_tenants_and_a_duplicate_share_one_group(runtime, committer):
-    a, b = make_tenant(runtime, "A"), make_tenant(runtime, "B")
-    a_src, a_dst = open_account(runtime, a.sandbox, allow_negative=True), open_account(runtime, a.sandbox)
-    b_src, b_dst = open_account(runtime, b.sandbox, allow_negative=True), open_account(runtime, b.sandbox)
+    first, second = open_ledger(runtime, "A"), open_ledger(runtime, "B")
+    a, a_src, a_dst = first.tenant, first.src, first.dst
+    b, b_src, b_dst = second.tenant, second.src, second.dst
     body_a = {"debit": a_src, "credit": a_dst, "amount_minor": 5}
     group = [
         request(runtime, a.sandbox_key, body_a, key="same"),
@@ -55,9 +75,8 @@ def test_requests_of_two_tenants_and_a_duplicate_share_one_group(runtime, commit
     assert (posted(runtime, a.sandbox, a_dst), posted(runtime, b.sandbox, b_dst)) == (5, 7)
 
 
-def test_a_request_that_breaks_fails_alone(runtime, committer):
-    t = make_tenant(runtime)
-    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+def test_a_request_that_breaks_fails_alone(runtime, committer, ledger):
+    t, src, dst = ledger.tenant, ledger.src, ledger.dst
 
     def broken(_results):
         raise RuntimeError("renderer bug")
@@ -74,9 +93,8 @@ def test_a_request_that_breaks_fails_alone(runtime, committer):
     assert posted(runtime, t.sandbox, dst) == 3
 
 
-def test_a_cancelled_request_is_dropped_and_the_writer_keeps_serving(runtime, committer):
-    t = make_tenant(runtime)
-    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+def test_a_cancelled_request_is_dropped_and_the_writer_keeps_serving(runtime, committer, ledger):
+    t, src, dst = ledger.tenant, ledger.src, ledger.dst
     gone = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 9})
     assert gone.future.cancel()
     committer.submit(gone)
@@ -85,12 +103,11 @@ def test_a_cancelled_request_is_dropped_and_the_writer_keeps_serving(runtime, co
     assert posted(runtime, t.sandbox, dst) == 2
 
 
-def test_two_writers_racing_on_one_key_make_one_posting_and_replay_it(runtime):
+def test_two_writers_racing_on_one_key_make_one_posting_and_replay_it(runtime, ledger):
     """Two worker processes each have a writer; the loser of a key race replays, never 500s."""
     import threading
 
-    t = make_tenant(runtime)
-    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+    t, src, dst = ledger.tenant, ledger.src, ledger.dst
     writers = [GroupCommitter(runtime.db, runtime.now), GroupCommitter(runtime.db, runtime.now)]
     pairs = []
     for i in range(20):
@@ -114,9 +131,8 @@ def test_two_writers_racing_on_one_key_make_one_posting_and_replay_it(runtime):
     assert posted(runtime, t.sandbox, dst) == 20
 
 
-def test_a_malformed_duplicate_in_the_same_group_is_a_reused_key(runtime, committer):
-    t = make_tenant(runtime)
-    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+def test_a_malformed_duplicate_in_the_same_group_is_a_reused_key(runtime, committer, ledger):
+    t, src, dst = ledger.tenant, ledger.src, ledger.dst
     good = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 1}, key="K")
     bad = PostingRequest(t.sandbox_key, "/v1/ledger-entries", "K", {"debit": src, "credit": dst, "amount_minor": "1"}, [], True, render_one, "req", ZentraError("amount_not_integer", "x", "amount_minor"))
     for r in (good, bad):
@@ -128,11 +144,10 @@ def test_a_malformed_duplicate_in_the_same_group_is_a_reused_key(runtime, commit
     assert refused.value.code == "idempotency_key_reused"
 
 
-def test_a_pending_posting_that_expired_while_queued_is_refused(runtime, committer):
+def test_a_pending_posting_that_expired_while_queued_is_refused(runtime, committer, ledger):
     from datetime import timedelta
 
-    t = make_tenant(runtime)
-    src, dst = open_account(runtime, t.sandbox, allow_negative=True), open_account(runtime, t.sandbox)
+    t, src, dst = ledger.tenant, ledger.src, ledger.dst
     soon = (runtime.now() + timedelta(milliseconds=50)).isoformat()
     late = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 1, "pending": True, "expires_at": soon})
     late.future.set_running_or_notify_cancel()
