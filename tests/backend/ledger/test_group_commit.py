@@ -54,9 +54,9 @@ def committer(runtime) -> GroupCommitter:
 
 
 def test_requests_of_two_tenants_and_a_duplicate_share_one_group(runtime, committer):
-    first, second = open_ledger(runtime, "A"), open_ledger(runtime, "B")
-    a, a_src, a_dst = first.tenant, first.src, first.dst
-    b, b_src, b_dst = second.tenant, second.src, second.dst
+    ledger_a, ledger_b = open_ledger(runtime, "A"), open_ledger(runtime, "B")
+    a, a_src, a_dst = ledger_a.tenant, ledger_a.src, ledger_a.dst
+    b, b_src, b_dst = ledger_b.tenant, ledger_b.src, ledger_b.dst
     body_a = {"debit": a_src, "credit": a_dst, "amount_minor": 5}
     group = [
         request(runtime, a.sandbox_key, body_a, key="same"),
