@@ -19,15 +19,21 @@ from backend.tenancy.scope import Scope
 Service = Callable[[Session, Scope, dict, datetime], dict]
 
 
+async def mutation_input(request: Request) -> tuple[str, dict, str]:
+    """What every mutating request carries: its bearer key, its JSON body (without the
+    idempotency key) and its idempotency key, in the order their refusals take precedence."""
+    raw_key = bearer_key(request)
+    body = await json_body(request)
+    return raw_key, body, keys.parse_key(body.pop("idempotency_key", None), request.headers.get("idempotency-key"))
+
+
 async def mutate(request: Request, runtime: Runtime, service: Service, status_code: int = 201) -> Response:
     """Authenticate, read the body, and run `service` once per idempotency key.
 
     The key check and the mutation run on one worker thread: each hop to the thread pool costs
     more than the authentication query itself.
     """
-    raw_key = bearer_key(request)
-    body = await json_body(request)
-    key = keys.parse_key(body.pop("idempotency_key", None), request.headers.get("idempotency-key"))
+    raw_key, body, key = await mutation_input(request)
     rid = request_id(request)
 
     def run() -> keys.Answer:

@@ -18,6 +18,8 @@ from backend.ledger import views
 from backend.ledger.balances import AccountBalance
 from backend.ledger.book import balance_of
 from backend.money.currencies import parse_currency
+from backend.pagination import page
+from backend.tenancy.lookup import get_scoped
 from backend.tenancy.scope import Scope
 
 ACCOUNT_FIELDS = {"customer", "currency", "account_type", "normal_balance", "allow_negative"}
@@ -82,10 +84,7 @@ def system_account(session: Session, scope: Scope, role: str, currency: str, now
 
 
 def get_account_row(session: Session, scope: Scope, account_id: str) -> Account:
-    row = session.get(Account, account_id) if isinstance(account_id, str) else None
-    if row is None or row.tenant_id != scope.tenant_id or row.mode != scope.mode:
-        raise ZentraError("not_found", f"no account {account_id!r}")
-    return row
+    return get_scoped(session, Account, account_id, scope, "account")
 
 
 def get_account(session: Session, scope: Scope, account_id: str, now: datetime, as_of: datetime | None = None) -> dict:
@@ -153,4 +152,4 @@ def list_accounts(session: Session, scope: Scope, now: datetime, *, search: str 
     total = session.execute(select(func.count()).select_from(Account).where(*where)).scalar_one()
     rows = session.execute(select(Account).where(*where).order_by(Account.created_at.desc(), Account.id.desc()).limit(limit).offset(offset)).scalars().all()
     balances = release_due(session, {r.id: balance_of(r) for r in rows}, now)
-    return {"object": "list", "data": [views.account(r, balances[r.id]) for r in rows], "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
+    return page([views.account(r, balances[r.id]) for r in rows], total, limit, offset)

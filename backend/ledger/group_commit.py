@@ -35,7 +35,7 @@ from backend.idempotency import keys
 from backend.ledger.book import Book
 from backend.ledger.commands import PostingCommand
 from backend.ledger.expiry import lock_releasing_due
-from backend.ledger.postings import post_one
+from backend.ledger.postings import post_all
 from backend.tenancy.api_keys import authenticate_many
 from backend.tenancy.scope import Scope
 
@@ -212,20 +212,7 @@ def _run_one(book: Book, request: PostingRequest) -> keys.Answer | ZentraError:
     """Apply one request's postings; its refusal rolls back only its own in-memory work."""
     mark = book.checkpoint()
     try:
-        results = []
-        for command in request.commands:
-            if isinstance(command, ZentraError):
-                results.append(command)
-                continue
-            inner = book.checkpoint()
-            try:
-                results.append(post_one(book, command))
-            except ZentraError as err:
-                if request.atomic:
-                    raise
-                book.rollback_to(inner)
-                results.append(err)
-        status_code, payload = request.render(results)
+        status_code, payload = request.render(post_all(book, request.commands, atomic=request.atomic))
     except ZentraError as err:
         book.rollback_to(mark)
         if err.code in keys.MALFORMED:

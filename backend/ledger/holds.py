@@ -27,6 +27,8 @@ from backend.ledger.journal import legs_of, lock_pending
 from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings, resolve_pending
 from backend.money.amounts import parse_amount_minor
+from backend.pagination import page
+from backend.tenancy.lookup import get_scoped
 from backend.tenancy.scope import Scope
 
 MAX_TTL = timedelta(days=30)
@@ -101,9 +103,7 @@ def _act(session: Session, scope: Scope, hold: Hold, action: str, now: datetime,
 
 
 def _active(session: Session, scope: Scope, hold_id: str, now: datetime) -> Hold:
-    hold = session.get(Hold, hold_id) if isinstance(hold_id, str) else None
-    if hold is None or hold.tenant_id != scope.tenant_id or hold.mode != scope.mode:
-        raise ZentraError("not_found", f"no hold {hold_id!r}")
+    hold = get_scoped(session, Hold, hold_id, scope, "hold")
     if hold.status == "expired" or (hold.status == "active" and hold.expires_at <= now):
         raise ZentraError("hold_expired", f"hold {hold_id} expired at {hold.expires_at.isoformat()}")
     if hold.status != "active":
@@ -155,9 +155,7 @@ def extend_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: d
 
 
 def get_hold(session: Session, scope: Scope, hold_id: str) -> dict:
-    hold = session.get(Hold, hold_id) if isinstance(hold_id, str) else None
-    if hold is None or hold.tenant_id != scope.tenant_id or hold.mode != scope.mode:
-        raise ZentraError("not_found", f"no hold {hold_id!r}")
+    hold = get_scoped(session, Hold, hold_id, scope, "hold")
     actions = session.execute(select(HoldAction).where(HoldAction.hold_id == hold.id).order_by(HoldAction.seq)).scalars().all()
     return views.hold(hold, list(actions))
 
@@ -170,4 +168,4 @@ def list_holds(session: Session, scope: Scope, *, account_id: str | None = None,
         where.append(Hold.status == status)
     total = session.execute(select(func.count()).select_from(Hold).where(*where)).scalar_one()
     rows = session.execute(select(Hold).where(*where).order_by(Hold.created_at.desc()).limit(limit).offset(offset)).scalars().all()
-    return {"object": "list", "data": [views.hold(h) for h in rows], "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
+    return page([views.hold(h) for h in rows], total, limit, offset)

@@ -6,17 +6,14 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from backend.db.tables import Entry, PendingPosting, Posting
-from backend.errors import ZentraError
 from backend.ledger.legs import Leg
+from backend.tenancy.lookup import get_scoped
 from backend.tenancy.scope import Scope
 
 
 def get_posting(session: Session, scope: Scope, posting_id: str, param: str | None = None) -> Posting:
     """The posting, or `not_found` when it does not exist in this tenant and mode."""
-    row = session.get(Posting, posting_id) if isinstance(posting_id, str) else None
-    if row is None or row.tenant_id != scope.tenant_id or row.mode != scope.mode:
-        raise ZentraError("not_found", f"no posting {posting_id!r}", param)
-    return row
+    return get_scoped(session, Posting, posting_id, scope, "posting", param)
 
 
 def legs_of(session: Session, posting_id: str, bucket: str) -> tuple[Leg, ...]:

@@ -36,8 +36,22 @@ def create_postings(session: Session, scope: Scope, commands: list[PostingComman
     """
     book = Book(session, scope, now)
     lock_releasing_due(book, {leg.account_id for c in commands for leg in c.legs})
+    results = post_all(book, commands, atomic=atomic)
+    book.flush()
+    return results
+
+
+def post_all(book: Book, commands: list[PostingCommand | ZentraError], *, atomic: bool) -> list[dict | ZentraError]:
+    """Apply `commands` in order to a locked book; an error already in the list stands as it is.
+
+    Atomic: the first refusal raises (the caller rolls the book back). Not atomic: a refused
+    posting is rolled back in memory alone and its error takes its place.
+    """
     results: list[dict | ZentraError] = []
     for command in commands:
+        if isinstance(command, ZentraError):
+            results.append(command)
+            continue
         mark = book.checkpoint()
         try:
             results.append(post_one(book, command))
@@ -46,7 +60,6 @@ def create_postings(session: Session, scope: Scope, commands: list[PostingComman
                 raise
             book.rollback_to(mark)
             results.append(err)
-    book.flush()
     return results
 
 

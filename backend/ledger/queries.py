@@ -10,6 +10,7 @@ from backend.clock import to_iso
 from backend.db.tables import Entry, Posting
 from backend.ledger.accounts import get_account_row
 from backend.ledger.postings import render
+from backend.pagination import page
 from backend.tenancy.scope import Scope
 
 
@@ -21,7 +22,7 @@ def postings_for_account(session: Session, scope: Scope, account_id: str, *, lim
     rows = session.execute(
         select(Posting).where(Posting.id.in_(select(touching.c.posting_id))).order_by(Posting.created_at.desc(), Posting.id.desc()).limit(limit).offset(offset)
     ).scalars().all()
-    return {"object": "list", "data": render(session, list(rows)), "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
+    return page(render(session, list(rows)), total, limit, offset)
 
 
 def balance_history(session: Session, scope: Scope, account_id: str, *, limit: int = 25, offset: int = 0) -> dict:
@@ -65,4 +66,4 @@ def balance_history(session: Session, scope: Scope, account_id: str, *, limit: i
         }
         for r in rows
     ]
-    return {"object": "list", "data": data, "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
+    return page(data, total, limit, offset)

@@ -40,21 +40,30 @@ def issue_key(session: Session, tenant_id: str, mode: str) -> str:
     return raw
 
 
-def authenticate(session: Session, raw_key: str | None) -> Scope:
-    """Resolve a bearer key to its scope, or refuse with `unauthorized` (same answer for every failure)."""
+def _scope_of(key: ApiKey) -> Scope:
+    return Scope(tenant_id=key.tenant_id, mode=key.mode, actor=f"api_key:{key.id}")
+
+
+def _valid_key(session: Session, raw_key: str | None) -> ApiKey:
+    """The unrevoked key row behind `raw_key`, or `unauthorized` (same answer for every failure)."""
     if not raw_key:
         raise ZentraError("unauthorized", "missing API key: send Authorization: Bearer <key>")
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == _digest(raw_key))).first()
     if key is None or key.revoked_at is not None:
         raise ZentraError("unauthorized", "invalid or revoked API key")
-    return Scope(tenant_id=key.tenant_id, mode=key.mode, actor=f"api_key:{key.id}")
+    return key
+
+
+def authenticate(session: Session, raw_key: str | None) -> Scope:
+    """Resolve a bearer key to its scope."""
+    return _scope_of(_valid_key(session, raw_key))
 
 
 def authenticate_many(session: Session, raw_keys: set[str]) -> dict[str, Scope]:
     """Scopes of the valid keys among `raw_keys`, in one query (for group commit)."""
     by_digest = {_digest(k): k for k in raw_keys if k}
     rows = session.execute(select(ApiKey).where(ApiKey.key_hash.in_(list(by_digest)), ApiKey.revoked_at.is_(None))).scalars()
-    return {by_digest[r.key_hash]: Scope(tenant_id=r.tenant_id, mode=r.mode, actor=f"api_key:{r.id}") for r in rows}
+    return {by_digest[r.key_hash]: _scope_of(r) for r in rows}
 
 
 def scope_for_key_id(session: Session, key_id: str) -> Scope:
@@ -62,12 +71,9 @@ def scope_for_key_id(session: Session, key_id: str) -> Scope:
     key = session.get(ApiKey, key_id)
     if key is None or key.revoked_at is not None:
         raise ZentraError("unauthorized", "this API key was revoked; sign in again")
-    return Scope(tenant_id=key.tenant_id, mode=key.mode, actor=f"api_key:{key.id}")
+    return _scope_of(key)
 
 
 def key_id_for(session: Session, raw_key: str) -> str:
     """The id of a valid raw key (for a UI session to remember instead of the secret)."""
-    key = session.exec(select(ApiKey).where(ApiKey.key_hash == _digest(raw_key))).first()
-    if key is None or key.revoked_at is not None:
-        raise ZentraError("unauthorized", "invalid or revoked API key")
-    return key.id
+    return _valid_key(session, raw_key).id

@@ -8,10 +8,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
-from backend.api.mutations import mutate
+from backend.api.mutations import mutate, mutation_input
 from backend.api.requests import (
-    bearer_key,
-    json_body,
     page_params,
     read_scoped,
     request_id,
@@ -26,7 +24,6 @@ from backend.api.schemas import (
     body_doc,
 )
 from backend.errors import ZentraError
-from backend.idempotency import keys
 from backend.inputs import (
     optional_bool,
     optional_str,
@@ -81,9 +78,7 @@ def render_batch(atomic: bool):
 
 async def _group_commit(request: Request, runtime: Runtime, committer: GroupCommitter, batch: bool) -> Response:
     """Parse in the request, then hand the postings to the group committer and await the commit."""
-    raw_key = bearer_key(request)
-    body = await json_body(request)
-    key = keys.parse_key(body.pop("idempotency_key", None), request.headers.get("idempotency-key"))
+    raw_key, body, key = await mutation_input(request)
     commands, atomic, render, parse_error = [], True, render_one, None
     try:
         if batch:
