@@ -48,6 +48,13 @@ def ledger(runtime) -> Ledger:
     return open_ledger(runtime)
 
 
+def commit_together(committer: GroupCommitter, *requests: PostingRequest) -> None:
+    """Commit `requests` as one group, as the writer thread would after taking them."""
+    for r in requests:
+        assert r.future.set_running_or_notify_cancel()
+    committer._commit(list(requests))
+
+
 @pytest.fixture
 def committer(runtime) -> GroupCommitter:
     return GroupCommitter(runtime.db, runtime.now)
@@ -64,9 +71,7 @@ def test_requests_of_two_tenants_and_a_duplicate_share_one_group(runtime, commit
         request(runtime, a.sandbox_key, body_a, key="same"),
         request(runtime, b.sandbox_key, {"debit": a_src, "credit": b_dst, "amount_minor": 1}),
     ]
-    for r in group:
-        assert r.future.set_running_or_notify_cancel()
-    committer._commit(group)
+    commit_together(committer, *group)
     first, other, duplicate, cross = (r.future for r in group)
     assert first.result().status_code == 201 and not first.result().replayed
     assert duplicate.result().body == first.result().body and duplicate.result().replayed
@@ -83,9 +88,7 @@ def test_a_request_that_breaks_fails_alone(runtime, committer, ledger):
 
     good = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 3})
     bad = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 4}, render=broken)
-    for r in (good, bad):
-        r.future.set_running_or_notify_cancel()
-    committer._commit([good, bad])
+    commit_together(committer, good, bad)
     assert good.future.result().status_code == 201
     with pytest.raises(ZentraError) as failure:
         bad.future.result()
@@ -135,9 +138,7 @@ def test_a_malformed_duplicate_in_the_same_group_is_a_reused_key(runtime, commit
     t, src, dst = ledger.tenant, ledger.src, ledger.dst
     good = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 1}, key="K")
     bad = PostingRequest(t.sandbox_key, "/v1/ledger-entries", "K", {"debit": src, "credit": dst, "amount_minor": "1"}, [], True, render_one, "req", ZentraError("amount_not_integer", "x", "amount_minor"))
-    for r in (good, bad):
-        r.future.set_running_or_notify_cancel()
-    committer._commit([good, bad])
+    commit_together(committer, good, bad)
     assert good.future.result().status_code == 201
     with pytest.raises(ZentraError) as refused:
         bad.future.result()
@@ -150,11 +151,10 @@ def test_a_pending_posting_that_expired_while_queued_is_refused(runtime, committ
     t, src, dst = ledger.tenant, ledger.src, ledger.dst
     soon = (runtime.now() + timedelta(milliseconds=50)).isoformat()
     late = request(runtime, t.sandbox_key, {"debit": src, "credit": dst, "amount_minor": 1, "pending": True, "expires_at": soon})
-    late.future.set_running_or_notify_cancel()
     import time
 
     time.sleep(0.1)
-    committer._commit([late])
+    commit_together(committer, late)
     with pytest.raises(ZentraError) as refused:
         late.future.result()
     assert (refused.value.code, refused.value.param) == ("validation_error", "expires_at")
