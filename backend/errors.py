@@ -28,7 +28,7 @@ HTTP_STATUS = {
 class ZentraError(Exception):
     """A refusal the caller can act on: a stable `code`, a human message and the offending `param`."""
 
-    def __init__(self, code: str, message: str, param: str | None = None, *, retry_after: int | None = None):
+    def __init__(self, code: str, message: str, param: str | None = None, *, retry_after: int | None = None, object_id: str | None = None):
         if code not in HTTP_STATUS:
             raise ValueError(f"unknown error code {code!r}")
         super().__init__(message)
@@ -36,6 +36,7 @@ class ZentraError(Exception):
         self.message = message
         self.param = param
         self.retry_after = retry_after
+        self.object_id = object_id  # the id a not_found/unknown_account names, for the denial audit
 
     @property
     def status(self) -> int:

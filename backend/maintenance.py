@@ -1,12 +1,16 @@
-"""Background upkeep every serving process runs: expire due pending postings, forget old keys."""
+"""Background upkeep every serving process runs: expire due pending postings, forget old keys,
+seal audit records into their chains and re-verify the chains."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.concurrency import run_in_threadpool
 
+from backend.audit.sealer import seal
+from backend.audit.verifier import verify_all
 from backend.idempotency.keys import purge
 from backend.ledger.expiry import sweep
 from backend.runtime import Runtime
@@ -15,10 +19,17 @@ log = logging.getLogger("zentra.maintenance")
 
 SWEEP_INTERVAL_SECONDS = 1.0
 PURGE_EVERY_SWEEPS = 3600
+SEAL_INTERVAL_SECONDS = 0.25
+VERIFY_INTERVAL_SECONDS = 30.0
 
 
 async def run_forever(runtime: Runtime) -> None:
-    """Sweep once a second until cancelled; a failed pass is logged and retried, never fatal."""
+    """Run the ledger and audit upkeep loops until cancelled."""
+    await asyncio.gather(ledger_forever(runtime), audit_forever(runtime))
+
+
+async def ledger_forever(runtime: Runtime) -> None:
+    """Sweep once a second; a failed pass is logged and retried, never fatal."""
     passes = 0
     while True:
         try:
@@ -29,3 +40,17 @@ async def run_forever(runtime: Runtime) -> None:
             log.exception("maintenance pass failed")
         passes += 1
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+
+
+async def audit_forever(runtime: Runtime, verify_every: float = VERIFY_INTERVAL_SECONDS) -> None:
+    """Seal new records four times a second and re-walk every chain every `verify_every` s."""
+    next_verify = time.monotonic()
+    while True:
+        try:
+            await run_in_threadpool(seal, runtime.db)
+            if time.monotonic() >= next_verify:
+                await run_in_threadpool(verify_all, runtime.db, runtime.now())
+                next_verify = time.monotonic() + verify_every
+        except Exception:  # noqa: BLE001 - upkeep must survive a bad pass
+            log.exception("audit upkeep pass failed")
+        await asyncio.sleep(SEAL_INTERVAL_SECONDS)

@@ -8,23 +8,31 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api.requests import error_response
-from backend.api.routes import accounts, events, holds, ledger_entries
+from backend.api.requests import error_response, request_id, route_of
+from backend.api.routes import accounts, audit, events, holds, ledger_entries
+from backend.audit.denials import unauthenticated
+from backend.audit.records import record_alone
 from backend.errors import ZentraError
+from backend.ratelimit.admission import ApiRateLimiter, open_rate_limiter
 from backend.runtime import Runtime
 
 log = logging.getLogger("zentra.api")
 
 
-def create_api(runtime: Runtime) -> FastAPI:
+def create_api(runtime: Runtime, rate_limiter: ApiRateLimiter | None = None) -> FastAPI:
+    """The API over `runtime`, with its rate limiter (built from the settings unless given)."""
     app = FastAPI(title="Zentra API", version="1", openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
-    for module in (accounts, ledger_entries, holds, events):
+    app.state.rate_limiter = rate_limiter or open_rate_limiter(runtime)
+    for module in (accounts, ledger_entries, holds, events, audit):
         app.include_router(module.router(runtime), prefix="/v1")
 
     @app.exception_handler(ZentraError)
     async def _typed(request: Request, exc: ZentraError) -> Response:
+        if exc.code == "unauthorized":
+            await run_in_threadpool(_record_unauthenticated, runtime, request)
         return error_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
@@ -40,3 +48,11 @@ def create_api(runtime: Runtime) -> FastAPI:
         return error_response(request, ZentraError("internal_error", "internal error; quote the request_id to support"))
 
     return app
+
+
+def _record_unauthenticated(runtime: Runtime, request: Request) -> None:
+    """File a refused credential in the platform chain, naming at most the key's public prefix."""
+    _, _, credential = request.headers.get("authorization", "").partition(" ")
+    hint = credential.strip()[:12] or None
+    reason = "bad_api_key" if hint else "missing_api_key"
+    record_alone(runtime.db, [unauthenticated(route_of(request), reason, hint, request_id(request), runtime.now())])

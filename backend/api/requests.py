@@ -10,6 +10,8 @@ from fastapi import Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from backend.audit.denials import cross_scope
+from backend.audit.records import append
 from backend.db import transactions
 from backend.errors import ZentraError
 from backend.idempotency.keys import Answer, encode
@@ -26,6 +28,12 @@ def request_id(request: Request) -> str:
     if not hasattr(request.state, "request_id"):
         request.state.request_id = new_id("req")
     return request.state.request_id
+
+
+def route_of(request: Request) -> str:
+    """The endpoint a request reached, as its route template (`POST /v1/holds/{hold_id}/capture`)."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
 def _reject_constant(name: str) -> None:
@@ -55,14 +63,38 @@ def bearer_key(request: Request) -> str:
     return raw_key.strip()
 
 
-async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict]) -> Response:
-    """Authenticate and run `query` in one read transaction, on one worker thread."""
+async def admitted_key(request: Request) -> str:
+    """The bearer key, once the API's rate limiter has taken this request's tokens (or refused
+    it with `rate_limited`): every endpoint asks here first, so a refused request changes nothing."""
     raw_key = bearer_key(request)
+    await request.app.state.rate_limiter.admit(raw_key)
+    return raw_key
+
+
+async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict]) -> Response:
+    """Authenticate and run `query` in one read transaction, on one worker thread; a lookup that
+    reached into another tenant's or mode's object is recorded as a denied attempt."""
+    raw_key = await admitted_key(request)
+    scopes: list[Scope] = []
 
     def unit(session: Session) -> dict:
-        return query(session, authenticate(session, raw_key))
+        scopes.append(authenticate(session, raw_key))
+        return query(session, scopes[0])
 
-    return ok(request, await run_in_threadpool(transactions.read, runtime.db, unit))
+    try:
+        return ok(request, await run_in_threadpool(transactions.read, runtime.db, unit))
+    except ZentraError as err:
+        if scopes and err.object_id:
+            await run_in_threadpool(_record_denial, runtime, scopes[0], err, route_of(request), request_id(request))
+        raise
+
+
+def _record_denial(runtime: Runtime, scope: Scope, err: ZentraError, route: str, rid: str) -> None:
+    def unit(session: Session) -> None:
+        denial = cross_scope(session, scope, err, route, rid, runtime.now())
+        append(session, [denial] if denial else [])
+
+    transactions.write(runtime.db, unit)
 
 
 def respond(request: Request, answer: Answer) -> Response:

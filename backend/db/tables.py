@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # SQLite only auto-increments an `INTEGER PRIMARY KEY`; PostgreSQL gets a BIGINT identity.
@@ -183,3 +183,84 @@ class Event(SQLModel, table=True):
     correlation_id: str | None = Field(default=None, max_length=200)
     occurred_at: datetime
     published_at: datetime | None = None
+
+
+class Operator(SQLModel, table=True):
+    """A person who signs in to the operations room; the password is kept only as an Argon2id hash."""
+
+    __tablename__ = "operators"
+    id: str = Field(primary_key=True, max_length=40)
+    email: str = Field(unique=True, max_length=254)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+class OperatorMembership(SQLModel, table=True):
+    """An operator's role in one tenant (the same role in both of its modes)."""
+
+    __tablename__ = "operator_memberships"
+    operator_id: str = Field(foreign_key="operators.id", primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", primary_key=True, max_length=40)
+    role: str = Field(max_length=16)
+    created_at: datetime
+
+
+class OperatorSession(SQLModel, table=True):
+    """A signed session token's id, so sign-out revokes the token before it expires."""
+
+    __tablename__ = "operator_sessions"
+    id: str = Field(primary_key=True, max_length=40)
+    operator_id: str = Field(foreign_key="operators.id", index=True, max_length=40)
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AuditRecord(SQLModel, table=True):
+    """One audit record, written unsealed in the transaction of what it records.
+
+    `chain` is the tenant id (or `platform` for attempts no tenant can be named for). `seq`,
+    `prev_hash` and `hash` stay null until the sealer links the record into its chain after
+    commit, so chaining never serialises a tenant's writes on the request path.
+    """
+
+    __tablename__ = "audit_records"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_audit_chain_seq"),
+        Index("ix_audit_unsealed", "chain", "id", sqlite_where=text("seq IS NULL"), postgresql_where=text("seq IS NULL")),
+        Index("ix_audit_object", "chain", "object_id", "seq"),
+        Index("ix_audit_actor", "chain", "actor", "seq"),
+        Index("ix_audit_action", "chain", "action", "seq"),
+        Index("ix_audit_time", "chain", "occurred_at"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    chain: str = Field(max_length=40)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    tenant_id: str | None = Field(default=None, max_length=40)
+    mode: str | None = Field(default=None, max_length=10)
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=64)
+    object_id: str | None = Field(default=None, max_length=80)
+    scope: str = Field(max_length=200)
+    policy_json: str = Field(sa_column=Column(Text, nullable=False))
+    detail_json: str = Field(sa_column=Column(Text, nullable=False))
+    request_id: str | None = Field(default=None, max_length=40)
+    occurred_at: datetime
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """A chain's sealed head and its verifier's last verdict."""
+
+    __tablename__ = "audit_chains"
+    chain: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, default=0))
+    hash: str = Field(max_length=64)
+    verified_seq: int = Field(sa_column=Column(BigInteger, nullable=False, default=0))
+    verified_at: datetime | None = None
+    broken_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    broken_reason: str | None = Field(default=None, max_length=300)

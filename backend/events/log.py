@@ -32,7 +32,7 @@ def events_after(session: Session, scope: Scope, after: str | None, limit: int) 
     if after:
         seq = session.execute(select(Event.seq).where(Event.id == after, *where)).scalar_one_or_none()
         if seq is None:
-            raise ZentraError("not_found", f"no event {after!r}", "after")
+            raise ZentraError("not_found", f"no event {after!r}", "after", object_id=after)
         where.append(Event.seq > seq)
     rows = session.execute(select(Event).where(*where).order_by(Event.seq).limit(limit + 1)).scalars().all()
     return {"object": "list", "data": [view(e) for e in rows[:limit]], "has_more": len(rows) > limit}

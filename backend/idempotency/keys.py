@@ -64,14 +64,19 @@ def parse_key(body_key: object, header_key: str | None) -> str:
 
 
 Mutation = Callable[[Session], tuple[int, dict]]
+Refused = Callable[[Session, ZentraError], None]
 
 
-def execute(db: Database, scope: Scope, endpoint: str, key: str, body: dict, mutation: Mutation, request_id: str, now: Callable[[], datetime]) -> Answer:
-    """Run `mutation` at most once for (scope, endpoint, key) and answer as the first run did."""
+def execute(db: Database, scope: Scope, endpoint: str, key: str, body: dict, mutation: Mutation, request_id: str, now: Callable[[], datetime], refused: Refused | None = None) -> Answer:
+    """Run `mutation` at most once for (scope, endpoint, key) and answer as the first run did.
+
+    `refused` runs in the same transaction when the mutation is refused with an answer that is
+    kept (after its writes are rolled back), to record what the refusal itself must leave behind.
+    """
     digest = fingerprint(endpoint, body)
     for _ in range(transactions.MAX_ATTEMPTS):
         try:
-            return transactions.write(db, lambda s: _once(s, scope, endpoint, key, digest, mutation, request_id, now()))
+            return transactions.write(db, lambda s: _once(s, scope, endpoint, key, digest, mutation, request_id, now(), refused))
         except IntegrityError:
             continue  # a concurrent duplicate committed its claim first: replay it on the next pass
         except DBAPIError as exc:
@@ -81,7 +86,7 @@ def execute(db: Database, scope: Scope, endpoint: str, key: str, body: dict, mut
     raise ZentraError("request_in_progress", "a request with this idempotency key is still running", "idempotency_key", retry_after=1)
 
 
-def _once(session: Session, scope: Scope, endpoint: str, key: str, digest: str, mutation: Mutation, request_id: str, now: datetime) -> Answer:
+def _once(session: Session, scope: Scope, endpoint: str, key: str, digest: str, mutation: Mutation, request_id: str, now: datetime, refused: Refused | None) -> Answer:
     where = (
         IdempotencyRecord.tenant_id == scope.tenant_id,
         IdempotencyRecord.mode == scope.mode,
@@ -105,6 +110,8 @@ def _once(session: Session, scope: Scope, endpoint: str, key: str, digest: str, 
         if err.code in MALFORMED:
             raise
         savepoint.rollback()
+        if refused is not None:
+            refused(session, err)
         status_code, payload = err.status, err.body(request_id)
     body = encode(payload)
     session.execute(update(IdempotencyRecord).where(*where).values(status_code=status_code, body=body.decode()))

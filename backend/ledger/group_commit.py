@@ -26,6 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from backend.audit.denials import cross_scope
+from backend.audit.records import AuditEntry, append, for_scope
 from backend.db import transactions
 from backend.db.bulk import insert_rows
 from backend.db.engine import Database
@@ -172,10 +174,11 @@ def _apply(session: Session, group: list[PostingRequest], now: datetime) -> list
             runnable.append(i)
     books = _lock(session, group, scopes, runnable, now)
     records = []
+    audit: list[AuditEntry] = []
     for i in runnable:
         request = group[i]
         scope = scopes[request.raw_key]
-        outcome = _run_one(books[_book_key(scope)], request)
+        outcome = _run_one(books[_book_key(scope)], scope, request, audit)
         outcomes[i] = outcome
         if isinstance(outcome, keys.Answer):
             records.append(_record(scope, request, outcome, now))
@@ -186,6 +189,7 @@ def _apply(session: Session, group: list[PostingRequest], now: datetime) -> list
         book.flush()
     if records:
         insert_rows(session.connection(), IdempotencyRecord.__table__, records)
+    append(session, audit)
     return outcomes
 
 
@@ -208,16 +212,29 @@ def _lock(session: Session, group: list[PostingRequest], scopes: dict[str, Scope
     return books
 
 
-def _run_one(book: Book, request: PostingRequest) -> keys.Answer | ZentraError:
-    """Apply one request's postings; its refusal rolls back only its own in-memory work."""
+def _run_one(book: Book, scope: Scope, request: PostingRequest, audit: list[AuditEntry]) -> keys.Answer | ZentraError:
+    """Apply one request's postings; its refusal rolls back only its own in-memory work.
+
+    Each posting made adds its audit record to `audit`, and each refusal that hid another
+    scope's account adds the denial's, to be written in the group's transaction.
+    """
     mark = book.checkpoint()
+    route = f"POST {request.endpoint}"
     try:
-        status_code, payload = request.render(post_all(book, request.commands, atomic=request.atomic))
+        results = post_all(book, request.commands, atomic=request.atomic)
+        status_code, payload = request.render(results)
     except ZentraError as err:
         book.rollback_to(mark)
+        results = [err]
         if err.code in keys.MALFORMED:
             return err
         status_code, payload = err.status, err.body(request.request_id)
+    for result in results:
+        if isinstance(result, ZentraError):
+            denial = cross_scope(book.session, scope, result, route, request.request_id, book.now)
+            audit.extend([denial] if denial else [])
+        else:
+            audit.append(for_scope(scope, "ledger.entry.create", result["posting_id"], route, book.now, request.request_id))
     return keys.Answer(status_code, keys.encode(payload))
 
 

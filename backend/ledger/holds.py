@@ -62,7 +62,7 @@ def create_hold(session: Session, scope: Scope, body: dict, now: datetime) -> di
     try:
         account = get_account_row(session, scope, account_id)
     except ZentraError:
-        raise ZentraError("unknown_account", f"no account {account_id!r} in this tenant and mode", "account") from None
+        raise ZentraError("unknown_account", f"no account {account_id!r} in this tenant and mode", "account", object_id=account_id) from None
     if account.normal_balance != "credit" or account.system_role:
         raise ZentraError("validation_error", "holds reserve funds of credit-normal customer accounts", "account")
     reserved = system_account(session, scope, "holds", account.currency, now)

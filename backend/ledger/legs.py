@@ -24,7 +24,7 @@ def check_legs(legs: tuple[Leg, ...], accounts: dict[str, AccountBalance], param
     """Validate legs against the (locked) accounts and return the posting's currency."""
     for leg in legs:
         if leg.account_id not in accounts:
-            raise ZentraError("unknown_account", f"no account {leg.account_id!r} in this tenant and mode", leg.param)
+            raise ZentraError("unknown_account", f"no account {leg.account_id!r} in this tenant and mode", leg.param, object_id=leg.account_id)
     currencies = {accounts[leg.account_id].currency for leg in legs}
     if len(currencies) > 1:
         raise ZentraError("currency_mismatch", f"a posting cannot mix currencies ({', '.join(sorted(currencies))})", param_prefix + "lines" if len(legs) > 2 else param_prefix + "credit")

@@ -41,7 +41,7 @@ def issue_key(session: Session, tenant_id: str, mode: str) -> str:
 
 
 def _scope_of(key: ApiKey) -> Scope:
-    return Scope(tenant_id=key.tenant_id, mode=key.mode, actor=f"api_key:{key.id}")
+    return Scope(tenant_id=key.tenant_id, mode=key.mode, actor=f"api_key:{key.id}", role="api_key")
 
 
 def _valid_key(session: Session, raw_key: str | None) -> ApiKey:

@@ -12,6 +12,7 @@ class Scope:
     tenant_id: str
     mode: str
     actor: str = "system"
+    role: str = "system"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -17,7 +17,7 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/accounts", status_code=201, openapi_extra=body_doc(CreateAccount))
     async def create_account(request: Request) -> Response:
-        return await mutate(request, runtime, accounts.create_account)
+        return await mutate(request, runtime, accounts.create_account, "account.create")
 
     @api.get("/accounts")
     async def list_accounts(request: Request) -> Response:

@@ -23,7 +23,7 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/holds", status_code=201, openapi_extra=body_doc(CreateHold))
     async def create(request: Request) -> Response:
-        return await mutate(request, runtime, holds.create_hold)
+        return await mutate(request, runtime, holds.create_hold, "hold.create")
 
     @api.get("/holds")
     async def list_holds(request: Request) -> Response:
@@ -38,13 +38,13 @@ def router(runtime: Runtime) -> APIRouter:
 
     actions = {"capture": (holds.capture_hold, CaptureHold), "release": (holds.release_hold, HoldAction), "extend": (holds.extend_hold, ExtendHold)}
     for name, (service, schema) in actions.items():
-        api.add_api_route(f"/holds/{{hold_id}}/{name}", _action(runtime, service), methods=["POST"], openapi_extra=body_doc(schema), name=f"{name}_hold")
+        api.add_api_route(f"/holds/{{hold_id}}/{name}", _action(runtime, service, f"hold.{name}"), methods=["POST"], openapi_extra=body_doc(schema), name=f"{name}_hold")
     return api
 
 
-def _action(runtime: Runtime, service):
+def _action(runtime: Runtime, service, action: str):
     async def endpoint(request: Request, hold_id: str) -> Response:
         hold_id = path_id(hold_id, "hold")
-        return await mutate(request, runtime, lambda s, scope, body, now: service(s, scope, hold_id, body, now), status_code=200)
+        return await mutate(request, runtime, lambda s, scope, body, now: service(s, scope, hold_id, body, now), action, status_code=200)
 
     return endpoint

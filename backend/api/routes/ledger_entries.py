@@ -124,7 +124,7 @@ def router(runtime: Runtime) -> APIRouter:
             reject_unknown(body, {"amount_minor"})
             return postings.resolve_pending(session, scope, posting_id, "post", body.get("amount_minor"), now)
 
-        return await mutate(request, runtime, service, status_code=200)
+        return await mutate(request, runtime, service, "ledger.entry.post", status_code=200)
 
     @api.post("/ledger-entries/{posting_id}/void", status_code=200, openapi_extra=body_doc(VoidPending))
     async def void_pending(request: Request, posting_id: str) -> Response:
@@ -133,7 +133,7 @@ def router(runtime: Runtime) -> APIRouter:
             reject_unknown(body, {"reason"})
             return postings.resolve_pending(session, scope, posting_id, "void", None, now, optional_str(body, "reason", max_length=500))
 
-        return await mutate(request, runtime, service, status_code=200)
+        return await mutate(request, runtime, service, "ledger.entry.void", status_code=200)
 
     @api.post("/ledger-entries/{posting_id}/reverse", status_code=201, openapi_extra=body_doc(Reverse))
     async def reverse(request: Request, posting_id: str) -> Response:
@@ -142,6 +142,6 @@ def router(runtime: Runtime) -> APIRouter:
             reject_unknown(body, {"reason"})
             return postings.reverse(session, scope, posting_id, required_str(body, "reason", max_length=500), now)
 
-        return await mutate(request, runtime, service)
+        return await mutate(request, runtime, service, "ledger.entry.reverse")
 
     return api

@@ -1,0 +1,119 @@
+"""Writing audit records: unsealed, in the transaction of what they record, or alone for denials.
+
+A mutation's record is inserted in the mutation's own transaction, so it exists exactly when the
+mutation does and is never lost once the mutation is acknowledged; the sealer links it into the
+chain after commit. A denied attempt changes nothing else, so its record is written in a
+transaction of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from sqlmodel import Session
+
+from backend.clock import to_iso
+from backend.db import transactions
+from backend.db.bulk import insert_rows
+from backend.db.engine import Database
+from backend.db.tables import AuditRecord
+from backend.encoding import dumps
+from backend.tenancy.scope import Scope
+
+PLATFORM_CHAIN = "platform"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One record before sealing. `tenant` None files it in the platform chain (an attempt no
+    tenant can be named for, such as an unknown API key or a forged session token)."""
+
+    tenant: str | None
+    mode: str | None
+    actor: str
+    role: str
+    action: str
+    object_id: str | None
+    scope: str
+    occurred_at: datetime
+    request_id: str | None = None
+    policy: dict = field(default_factory=dict)
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def chain(self) -> str:
+        return self.tenant or PLATFORM_CHAIN
+
+
+def for_scope(scope: Scope, action: str, object_id: str | None, route: str, at: datetime, request_id: str | None, *, policy: dict | None = None, detail: dict | None = None) -> AuditEntry:
+    """The record of `scope`'s actor doing `action` to `object_id` through `route`."""
+    return AuditEntry(
+        tenant=scope.tenant_id,
+        mode=scope.mode,
+        actor=scope.actor,
+        role=scope.role,
+        action=action,
+        object_id=object_id,
+        scope=route,
+        occurred_at=at,
+        request_id=request_id,
+        policy=policy if policy is not None else {"decision": "allowed", "by": f"role:{scope.role}"},
+        detail=detail or {},
+    )
+
+
+def _row(entry: AuditEntry) -> dict:
+    return {
+        "chain": entry.chain,
+        "seq": None,
+        "tenant_id": entry.tenant,
+        "mode": entry.mode,
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "object_id": entry.object_id,
+        "scope": entry.scope,
+        "policy_json": dumps(entry.policy).decode(),
+        "detail_json": dumps(entry.detail).decode(),
+        "request_id": entry.request_id,
+        "occurred_at": entry.occurred_at,
+        "prev_hash": None,
+        "hash": None,
+    }
+
+
+def append(session: Session, entries: list[AuditEntry]) -> None:
+    """Insert `entries` unsealed, in order, inside the caller's transaction."""
+    if entries:
+        insert_rows(session.connection(), AuditRecord.__table__, [_row(e) for e in entries])
+
+
+def record_alone(db: Database, entries: list[AuditEntry]) -> None:
+    """Insert `entries` in a transaction of their own (denied attempts: nothing else changes)."""
+    if entries:
+        transactions.write(db, lambda s: append(s, entries))
+
+
+def body_of(row: AuditRecord) -> dict:
+    """The hashed body of a stored record, in the contract's field names."""
+    return {
+        "seq": row.seq,
+        "tenant": row.tenant_id,
+        "mode": row.mode,
+        "actor": row.actor,
+        "role": row.role,
+        "action": row.action,
+        "object": row.object_id,
+        "scope": row.scope,
+        "policy": orjson.loads(row.policy_json),
+        "detail": orjson.loads(row.detail_json),
+        "request_id": row.request_id,
+        "occurred_at": to_iso(row.occurred_at),
+    }
+
+
+def render(row: AuditRecord) -> dict:
+    """A sealed record as the API and evidence packets show it: its body, then its links."""
+    return {**body_of(row), "prev_hash": row.prev_hash, "hash": row.hash}
