@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api.requests import error_response, request_id, route_of
+from backend.api.requests import API_PREFIX, error_response, request_id, route_of
 from backend.api.routes import accounts, audit, events, holds, ledger_entries
 from backend.audit.denials import unauthenticated
 from backend.audit.records import record_alone
@@ -27,7 +27,7 @@ def create_api(runtime: Runtime, rate_limiter: ApiRateLimiter | None = None) -> 
     app = FastAPI(title="Zentra API", version="1", openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.state.rate_limiter = rate_limiter or open_rate_limiter(runtime)
     for module in (accounts, ledger_entries, holds, events, audit):
-        app.include_router(module.router(runtime), prefix="/v1")
+        app.include_router(module.router(runtime), prefix=API_PREFIX)
 
     @app.exception_handler(ZentraError)
     async def _typed(request: Request, exc: ZentraError) -> Response:

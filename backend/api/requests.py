@@ -22,6 +22,7 @@ from backend.tenancy.api_keys import authenticate
 from backend.tenancy.scope import Scope
 
 MAX_BODY_BYTES = 1_000_000
+API_PREFIX = "/v1"
 
 
 def request_id(request: Request) -> str:
@@ -33,7 +34,9 @@ def request_id(request: Request) -> str:
 def route_of(request: Request) -> str:
     """The endpoint a request reached, as its route template (`POST /v1/holds/{hold_id}/capture`)."""
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+    if route is None:
+        return f"{request.method} {request.url.path}"
+    return f"{request.method} {route.path if route.path.startswith(API_PREFIX) else API_PREFIX + route.path}"
 
 
 def _reject_constant(name: str) -> None:

@@ -44,19 +44,29 @@ class Link:
     hash: str
 
 
-def first_break(links: list[Link], start_hash: str | None = None) -> str | None:
-    """Why `links` (consecutive seqs, in order) do not form a chain, or None if they do.
+@dataclass(frozen=True)
+class Break:
+    """Where a chain stops being provable (`seq`) and why."""
+
+    seq: int
+    reason: str
+
+
+def first_break(links: list[Link], start_hash: str | None = None) -> Break | None:
+    """Where and why `links` (meant to be consecutive seqs, in order) do not form a chain.
 
     `start_hash` is the hash the first link must follow (GENESIS for seq 1); None accepts any.
     """
     expected_prev = GENESIS if links and links[0].seq == 1 and start_hash is None else start_hash
     previous_seq: int | None = None
     for link in links:
-        if previous_seq is not None and link.seq != previous_seq + 1:
-            return f"record seq {link.seq} follows seq {previous_seq}: the chain is missing or reordering records"
+        if previous_seq is not None and link.seq < previous_seq + 1:
+            return Break(link.seq, f"record seq {link.seq} comes after seq {previous_seq}: records are out of order")
+        if previous_seq is not None and link.seq > previous_seq + 1:
+            return Break(previous_seq + 1, f"record seq {previous_seq + 1} is missing (seq {link.seq} follows seq {previous_seq})")
         if expected_prev is not None and link.prev_hash != expected_prev:
-            return f"record seq {link.seq}: prev_hash does not match the hash of seq {link.seq - 1}"
+            return Break(link.seq, f"record seq {link.seq}: prev_hash does not match the hash of seq {link.seq - 1}")
         if link_hash(link.prev_hash, link.record_digest) != link.hash:
-            return f"record seq {link.seq}: hash does not match its contents"
+            return Break(link.seq, f"record seq {link.seq}: hash does not match its contents")
         expected_prev, previous_seq = link.hash, link.seq
     return None

@@ -58,7 +58,7 @@ def walk(db: Database, chain: str) -> Verdict:
             return Verdict(chain, last_seq, last_seq + 1, f"record seq {last_seq + 1} is missing")
         problem = first_break(links, start_hash=last_hash)
         if problem is not None:
-            return Verdict(chain, last_seq, _broken_seq(links, last_hash), problem)
+            return Verdict(chain, problem.seq - 1, problem.seq, problem.reason)
         last_seq, last_hash = links[-1].seq, links[-1].hash
     return Verdict(chain, last_seq)
 
@@ -71,14 +71,6 @@ def _page(session, chain: str, after: int, head_seq: int) -> list[AuditRecord]:
         .limit(PAGE)
     )
     return list(session.execute(query).scalars())
-
-
-def _broken_seq(links: list[Link], start_hash: str) -> int:
-    """The seq of the first link that `first_break` refused."""
-    for i in range(len(links)):
-        if first_break(links[: i + 1], start_hash=start_hash) is not None:
-            return links[i].seq
-    return links[-1].seq
 
 
 def chains(db: Database) -> list[str]:

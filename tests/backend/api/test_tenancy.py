@@ -1,11 +1,58 @@
 """Every object lives in exactly one tenant and mode: from anywhere else it is `404 not_found`
-(or `unknown_account` where it is named inside a body), and nothing changes."""
+(or `unknown_account` where it is named inside a body), nothing changes, and the attempt is a
+denied-attempt record in the owning tenant's audit chain.
+
+The walk below is checked against the application's own route table, so an endpoint added
+without an isolation case fails this file."""
 
 from __future__ import annotations
 
+import httpx
+import orjson
 import pytest
+from sqlalchemy import func, select
 
+from backend.api.app import create_api
+from backend.audit.sealer import seal
+from backend.db import transactions
+from backend.db.tables import AuditRecord
 from tests.conftest import Api, make_tenant
+
+# Each endpoint, and how an intruder reaches for the owner's objects through it:
+# (method, path, body or query, the answer it must get). `{customer}` etc. name the owner's ids.
+PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
+    ("POST", "/v1/accounts"): [],  # creates in the caller's own scope; names no existing object
+    ("GET", "/v1/accounts"): [],  # lists the caller's own scope (checked below: empty)
+    ("GET", "/v1/accounts/{account_id}"): [("/accounts/{customer}", None, "not_found")],
+    ("POST", "/v1/ledger-entries"): [
+        ("/ledger-entries", {"debit": "{customer}", "credit": "{own}", "amount_minor": 1}, "unknown_account"),
+        ("/ledger-entries", {"debit": "{own}", "credit": "{customer}", "amount_minor": 1}, "unknown_account"),
+        ("/ledger-entries", {"lines": [{"account": "{customer}", "direction": "debit", "amount_minor": 1}, {"account": "{own}", "direction": "credit", "amount_minor": 1}]}, "unknown_account"),
+    ],
+    ("POST", "/v1/ledger-entries/batch"): [
+        ("/ledger-entries/batch", {"postings": [{"debit": "{customer}", "credit": "{own}", "amount_minor": 1}]}, "unknown_account"),
+    ],
+    ("GET", "/v1/ledger-entries"): [("/ledger-entries?account={customer}", None, "not_found")],
+    ("GET", "/v1/ledger-entries/{posting_id}"): [("/ledger-entries/{posting}", None, "not_found")],
+    ("POST", "/v1/ledger-entries/{posting_id}/post"): [("/ledger-entries/{pending}/post", {}, "not_found")],
+    ("POST", "/v1/ledger-entries/{posting_id}/void"): [("/ledger-entries/{pending}/void", {}, "not_found")],
+    ("POST", "/v1/ledger-entries/{posting_id}/reverse"): [("/ledger-entries/{posting}/reverse", {"reason": "x"}, "not_found")],
+    ("POST", "/v1/holds"): [("/holds", {"account": "{customer}", "amount_minor": 1, "ttl_seconds": 60, "reason": "r", "source_request": "s"}, "unknown_account")],
+    ("GET", "/v1/holds"): [],
+    ("GET", "/v1/holds/{hold_id}"): [("/holds/{hold}", None, "not_found")],
+    ("POST", "/v1/holds/{hold_id}/capture"): [("/holds/{hold}/capture", {"reason": "x", "source_request": "s"}, "not_found")],
+    ("POST", "/v1/holds/{hold_id}/release"): [("/holds/{hold}/release", {"reason": "x", "source_request": "s"}, "not_found")],
+    ("POST", "/v1/holds/{hold_id}/extend"): [("/holds/{hold}/extend", {"ttl_seconds": 900, "reason": "x", "source_request": "s"}, "not_found")],
+    ("GET", "/v1/events"): [("/events?after={event}", None, "not_found")],
+    ("GET", "/v1/audit"): [],  # filters within the caller's own chain (checked below: empty)
+    ("GET", "/v1/audit/status"): [],
+}
+PUBLIC: set[tuple[str, str]] = set()
+
+
+def test_the_walk_covers_every_endpoint(runtime):
+    paths = create_api(runtime).openapi()["paths"]
+    assert {(method.upper(), path) for path, methods in paths.items() for method in methods} - PUBLIC == set(PROBES)
 
 
 @pytest.fixture
@@ -17,54 +64,87 @@ def world(api_url, runtime, tenant):
     posting = owner.post("/ledger-entries", {"debit": customer, "credit": merchant, "amount_minor": 100}).json()["posting_id"]
     pending = owner.post("/ledger-entries", {"debit": customer, "credit": merchant, "amount_minor": 100, "pending": True}).json()["posting_id"]
     hold = owner.post("/holds", {"account": customer, "amount_minor": 50, "ttl_seconds": 600, "reason": "r", "source_request": "s"}).json()["id"]
-    intruders = {"live mode": Api(api_url, tenant.live_key), "other tenant": Api(api_url, make_tenant(runtime, "Other").sandbox_key)}
-    return owner, intruders, {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold}
+    event = owner.get("/events").json()["data"][0]["id"]
+    intruders = {"wrong_mode": Api(api_url, tenant.live_key), "wrong_tenant": Api(api_url, make_tenant(runtime, "Other").sandbox_key)}
+    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event}
+    return owner, intruders, ids
 
 
-def test_reads_of_another_scope_are_not_found(world):
+def _fill(value, ids: dict):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _snapshot(owner: Api, ids: dict) -> dict:
+    """Everything the owner can see that an intruder's attempt could have changed."""
+    return {
+        "balances": {k: owner.balances(ids[k]) for k in ("customer", "merchant")},
+        "pending": owner.get(f"/ledger-entries/{ids['pending']}").json()["status"],
+        "posting": owner.get(f"/ledger-entries/{ids['posting']}").json(),
+        "hold": owner.get(f"/holds/{ids['hold']}").json(),
+        "events": [e["id"] for e in owner.get("/events", params={"limit": 100}).json()["data"]],
+        "audit": [r["hash"] for r in owner.get("/audit", params={"limit": 100}).json()["data"] if r["action"] != "access.denied"],
+    }
+
+
+def _denials(runtime, tenant_id: str) -> list[AuditRecord]:
+    seal(runtime.db)
+    query = select(AuditRecord).where(AuditRecord.chain == tenant_id, AuditRecord.action == "access.denied").order_by(AuditRecord.seq)
+    return list(transactions.read(runtime.db, lambda s: s.execute(query).scalars().all()))
+
+
+def test_every_endpoint_refuses_another_scope_changes_nothing_and_records_the_attempt(world, runtime, tenant):
     owner, intruders, ids = world
-    for intruder in intruders.values():
-        for path in (f"/accounts/{ids['customer']}", f"/ledger-entries/{ids['posting']}", f"/holds/{ids['hold']}"):
-            r = intruder.get(path)
-            assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
-        assert intruder.get("/ledger-entries", params={"account": ids["customer"]}).status_code == 404
-        assert intruder.get("/accounts").json()["total"] == 0
+    before = _snapshot(owner, ids)
+    attempts = 0
+    for reason, intruder in intruders.items():
+        wanted = {**ids, "own": intruder.account(allow_negative=True)}
+        for (method, route), probes in PROBES.items():
+            for path, body, code in probes:
+                path = _fill(path, wanted)
+                r = intruder.post(path, _fill(body, wanted)) if method == "POST" else intruder.get(path)
+                assert (r.status_code, r.json()["error"]["code"]) in {(404, code), (400, code)}, (reason, method, path, r.text)
+                attempts += 1
+        assert intruder.get("/accounts").json()["total"] == 1  # only its own
         assert intruder.get("/holds").json()["total"] == 0
-        assert intruder.get("/events").json()["data"] == []
+        assert intruder.get("/audit", params={"object": ids["customer"]}).json()["data"] == []
+    assert _snapshot(owner, ids) == before
+    denials = _denials(runtime, tenant.tenant_id)
+    assert len(denials) == attempts
+    for record in denials:
+        assert record.object_id in ids.values()
+        assert record.actor.startswith("api_key:") and record.role == "api_key"
+        assert record.request_id and record.hash and record.seq
 
 
-def test_mutations_from_another_scope_change_nothing(world):
+def test_denials_say_which_boundary_was_crossed(world, runtime, tenant):
     owner, intruders, ids = world
-    before = {k: owner.balances(ids[k]) for k in ("customer", "merchant")}
-    for intruder in intruders.values():
-        own = intruder.account(allow_negative=True)
-        attempts = [
-            intruder.post("/ledger-entries", {"debit": ids["customer"], "credit": own, "amount_minor": 1}),
-            intruder.post("/ledger-entries", {"debit": own, "credit": ids["customer"], "amount_minor": 1}),
-            intruder.post("/ledger-entries/batch", {"postings": [{"debit": ids["customer"], "credit": own, "amount_minor": 1}]}),
-            intruder.post("/holds", {"account": ids["customer"], "amount_minor": 1, "ttl_seconds": 60, "reason": "r", "source_request": "s"}),
-        ]
-        assert [a.json()["error"]["code"] for a in attempts] == ["unknown_account"] * 4
-        lifecycle = [
-            intruder.post(f"/ledger-entries/{ids['pending']}/post", {}),
-            intruder.post(f"/ledger-entries/{ids['pending']}/void", {}),
-            intruder.post(f"/ledger-entries/{ids['posting']}/reverse", {"reason": "x"}),
-            intruder.post(f"/holds/{ids['hold']}/capture", {"reason": "x", "source_request": "s"}),
-            intruder.post(f"/holds/{ids['hold']}/release", {"reason": "x", "source_request": "s"}),
-            intruder.post(f"/holds/{ids['hold']}/extend", {"ttl_seconds": 900, "reason": "x", "source_request": "s"}),
-        ]
-        assert [(a.status_code, a.json()["error"]["code"]) for a in lifecycle] == [(404, "not_found")] * 6
-    assert {k: owner.balances(ids[k]) for k in ("customer", "merchant")} == before
-    assert owner.get(f"/ledger-entries/{ids['pending']}").json()["status"] == "pending"
-    assert owner.get(f"/holds/{ids['hold']}").json()["status"] == "active"
+    for reason, intruder in intruders.items():
+        assert intruder.get(f"/holds/{ids['hold']}").status_code == 404
+    records = _denials(runtime, tenant.tenant_id)
+    reasons = [orjson.loads(r.policy_json)["reason"] for r in records]
+    assert reasons == ["wrong_mode", "wrong_tenant"]
+    assert [r.scope for r in records] == ["GET /v1/holds/{hold_id}"] * 2
+    assert all(r.mode == "sandbox" and r.tenant_id == tenant.tenant_id for r in records)
+
+
+def test_an_id_that_exists_nowhere_is_not_a_denial(api, runtime, tenant):
+    assert api.get("/holds/hold_0000000000000000000000000000").status_code == 404
+    assert _denials(runtime, tenant.tenant_id) == []
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer zk_test_forged", "Basic abc", "Bearer  zk_live_"])
-def test_missing_or_forged_keys_are_unauthorized(api_url, header):
-    import httpx
-
+def test_missing_or_forged_keys_are_unauthorized_and_recorded(api_url, runtime, header):
     headers = {"Authorization": header} if header is not None else {}
+    count = lambda: transactions.read(runtime.db, lambda s: s.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.chain == "platform")).scalar_one())  # noqa: E731
+    before = count()
     r = httpx.get(api_url + "/v1/accounts", headers=headers)
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
     r = httpx.post(api_url + "/v1/accounts", headers=headers, json={"customer": "c", "currency": "USD", "account_type": "t", "idempotency_key": "k"})
     assert r.status_code == 401
+    assert count() == before + 2
