@@ -6,6 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.ratelimit.buckets import Limit
+
+# Generous enough that one client at full ledger speed (bench/ledger.py) is never throttled.
+DEFAULT_KEY_LIMIT = Limit(rate=2000, burst=4000)
+DEFAULT_TENANT_LIMIT = Limit(rate=5000, burst=10000)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -15,6 +21,9 @@ class Settings:
     database_url: str
     nats_url: str | None
     redis_url: str | None
+    session_lifetime_seconds: int = 12 * 3600
+    rate_limit_key: Limit = DEFAULT_KEY_LIMIT
+    rate_limit_tenant: Limit = DEFAULT_TENANT_LIMIT
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -25,4 +34,13 @@ class Settings:
             database_url=database_url,
             nats_url=os.environ.get("ZENTRA_NATS_URL") or None,
             redis_url=os.environ.get("ZENTRA_REDIS_URL") or None,
+            session_lifetime_seconds=int(os.environ.get("ZENTRA_SESSION_LIFETIME_SECONDS") or 12 * 3600),
+            rate_limit_key=_limit("ZENTRA_RATE_LIMIT_KEY", DEFAULT_KEY_LIMIT),
+            rate_limit_tenant=_limit("ZENTRA_RATE_LIMIT_TENANT", DEFAULT_TENANT_LIMIT),
         )
+
+
+def _limit(name: str, default: Limit) -> Limit:
+    """A `RATE/BURST` setting; a malformed one stops the start with a message naming it."""
+    raw = os.environ.get(name, "").strip()
+    return Limit.parse(raw, name) if raw else default

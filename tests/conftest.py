@@ -3,6 +3,7 @@ ZENTRA_TEST_DATABASE_URL is set), fresh tenants, and the HTTP API served by a re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -10,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ from backend.tenancy.scope import Scope
 from backend.tenancy.tenants import create_tenant
 
 PG_URL = os.environ.get("ZENTRA_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("ZENTRA_TEST_REDIS_URL")
 
 
 def free_port() -> int:
@@ -95,11 +98,19 @@ def tenant(runtime) -> TenantKeys:
     return make_tenant(runtime)
 
 
-@pytest.fixture(scope="session")
-def api_url(runtime) -> str:
-    """The API served by uvicorn on a free port in this process (real sockets, real concurrency)."""
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis given by ZENTRA_TEST_REDIS_URL; tests that need it are skipped without it."""
+    if not REDIS_URL:
+        pytest.skip("ZENTRA_TEST_REDIS_URL is not set: this test needs a real Redis server")
+    return REDIS_URL
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """`app` served by uvicorn on a free port in this process (real sockets, real concurrency)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_api(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -107,9 +118,18 @@ def api_url(runtime) -> str:
         if time.monotonic() > deadline:
             raise RuntimeError("test API server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def api_url(runtime) -> str:
+    """The API served by uvicorn on a free port in this process."""
+    with serving(create_api(runtime)) as url:
+        yield url
 
 
 class Api:

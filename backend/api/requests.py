@@ -74,10 +74,15 @@ async def admitted_key(request: Request) -> str:
     return raw_key
 
 
-async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict]) -> Response:
+async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict], prepare: Callable[[Scope], None] | None = None) -> Response:
     """Authenticate and run `query` in one read transaction, on one worker thread; a lookup that
-    reached into another tenant's or mode's object is recorded as a denied attempt."""
+    reached into another tenant's or mode's object is recorded as a denied attempt. `prepare`
+    runs first, for the authenticated scope, in transactions of its own (to seal the audit
+    chain before reading it, say)."""
     raw_key = await admitted_key(request)
+    if prepare is not None:
+        scope = await run_in_threadpool(transactions.read, runtime.db, lambda s: authenticate(s, raw_key))
+        await run_in_threadpool(prepare, scope)
     scopes: list[Scope] = []
 
     def unit(session: Session) -> dict:

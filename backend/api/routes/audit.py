@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from backend.api.requests import page_params, read_scoped, time_param
 from backend.audit.queries import AuditFilter, chain_status, records_page
@@ -37,8 +36,8 @@ def router(runtime: Runtime) -> APIRouter:
             until=time_param(request, "until"),
         )
         before = _before(request)
-        await run_in_threadpool(seal, runtime.db)
-        return await read_scoped(request, runtime, lambda s, scope: records_page(s, scope.tenant_id, scope.mode, wanted, before=before, limit=limit))
+        query = lambda s, scope: records_page(s, scope.tenant_id, scope.mode, wanted, before=before, limit=limit)  # noqa: E731
+        return await read_scoped(request, runtime, query, prepare=lambda scope: seal(runtime.db, scope.tenant_id))
 
     @api.get("/audit/status")
     async def status(request: Request) -> Response:

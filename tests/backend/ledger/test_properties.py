@@ -324,9 +324,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def multi_leg_posting(self, data, currency, pending):
         """Several legs (one or two debits spread over one to three credits) in one balanced posting."""
         accounts = data.draw(st.permutations(self.accounts_in(currency)))
-        n_legs = data.draw(st.integers(min_value=3, max_value=len(accounts)), label="legs")
+        n_legs = data.draw(st.integers(min_value=3, max_value=min(5, len(accounts))), label="legs")
         n_debits = data.draw(st.integers(min_value=1, max_value=min(2, n_legs - 1)), label="debits")
-        debit_amounts = data.draw(st.lists(st.integers(min_value=3, max_value=15_000), min_size=n_debits, max_size=n_debits), label="debit amounts")
+        debit_amounts = data.draw(st.lists(st.integers(min_value=4, max_value=15_000), min_size=n_debits, max_size=n_debits), label="debit amounts")
         total, n_credits = sum(debit_amounts), n_legs - n_debits
         cuts = sorted(data.draw(st.lists(st.integers(1, total - 1), min_size=n_credits - 1, max_size=n_credits - 1, unique=True), label="cuts"))
         credit_amounts = [b - a for a, b in zip([0, *cuts], [*cuts, total])]
