@@ -1,15 +1,21 @@
-"""The `zentra` command: demo, run, api, admin create-tenant."""
+"""The `zentra` command: demo, run, api, admin create-tenant, verify."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from sqlmodel import Session
 
 from backend.config import Settings
 from backend.db import transactions
+from backend.evidence.signing import KeyFormatError, resolve_public_key
+from backend.evidence.verification import verify_packet
+from backend.operators.directory import Login, issue_admin_login
 from backend.runtime import open_runtime
-from backend.tenancy.tenants import create_tenant
+from backend.tenancy.tenants import NewTenant, create_tenant
 
 
 def _api(args: argparse.Namespace) -> int:
@@ -26,20 +32,25 @@ def _api(args: argparse.Namespace) -> int:
 
 def _create_tenant(args: argparse.Namespace) -> int:
     runtime = open_runtime(Settings.from_env())
-    tenant = transactions.write(runtime.db, lambda s: create_tenant(s, args.name))
+
+    def create(session: Session) -> tuple[NewTenant, Login]:
+        tenant = create_tenant(session, args.name)
+        return tenant, issue_admin_login(session, tenant.tenant_id, runtime.now(), "zentra admin create-tenant")
+
+    tenant, login = transactions.write(runtime.db, create)
     result = {
         "tenant_id": tenant.tenant_id,
         "sandbox_api_key": tenant.sandbox_api_key,
         "live_api_key": tenant.live_api_key,
-        "operator_email": None,
-        "operator_password": None,
+        "operator_email": login.email,
+        "operator_password": login.password,
     }
     if args.json:
         print(json.dumps(result))
     else:
         for name, value in result.items():
             print(f"{name}: {value}")
-        print("The API keys are shown once: store them now.")
+        print("The API keys and the operator password are shown once: store them now.")
     return 0
 
 
@@ -47,6 +58,19 @@ def _serve(args: argparse.Namespace) -> int:
     from backend.serve import serve
 
     return serve(demo=args.command == "demo", prod=getattr(args, "prod", True))
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Check an evidence packet file offline: 0 when valid, 1 (with the reason) otherwise."""
+    try:
+        pinned = resolve_public_key(args.public_key) if args.public_key else None
+        raw = Path(args.packet).read_bytes()
+    except (KeyFormatError, OSError) as err:
+        print(f"INVALID: cannot check the packet: {err}")
+        return 1
+    verdict = verify_packet(raw, pinned)
+    print(f"valid: {verdict.summary}" if verdict.ok else f"INVALID: {verdict.problem}")
+    return 0 if verdict.ok else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -66,6 +90,10 @@ def parser() -> argparse.ArgumentParser:
     tenant.add_argument("name")
     tenant.add_argument("--json", action="store_true")
     tenant.set_defaults(func=_create_tenant)
+    verify = commands.add_parser("verify", help="verify an evidence packet offline (exit 0 valid, 1 invalid)")
+    verify.add_argument("packet", metavar="PACKET.json")
+    verify.add_argument("--public-key", metavar="KEY", help="the key it must be signed with: ed25519:... or a file holding it or a PEM public key")
+    verify.set_defaults(func=_verify)
     return root
 
 

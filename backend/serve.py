@@ -41,6 +41,7 @@ def serve(*, demo: bool, prod: bool) -> int:
         access = ensure_demo_tenant(runtime)
         print(f"Zentra demo tenant {access.tenant_id} ({'seeded' if access.seeded else 'existing ledger'})")
         print(f"Sandbox API key (shown once): {access.sandbox_api_key}")
+        print(f"Operator login (shown once): {access.operator_email} / {access.operator_password}")
         print(f"Operations room: http://localhost:{PORT}  (sign in with the sandbox API key)")
         print(f"HTTP API:        http://localhost:{PORT}/v1  (OpenAPI at /v1/openapi.json)")
     runtime.db.dispose()

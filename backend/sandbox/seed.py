@@ -2,7 +2,8 @@
 
 Everything goes through the same service functions as the API, so the demo shows the ledger
 exactly as integrators would see it. Seeding is repeatable: the tenant is found by name and a
-fresh sandbox key is issued on every run (keys are stored hashed, so an old one can't be shown).
+fresh sandbox key and admin operator password are issued on every run (both are stored hashed,
+so old ones can't be shown).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from backend.ledger.commands import PostingCommand
 from backend.ledger.holds import create_hold
 from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings
+from backend.operators.directory import issue_admin_login
 from backend.runtime import Runtime
 from backend.tenancy.api_keys import issue_key
 from backend.tenancy.scope import Scope
@@ -34,11 +36,13 @@ CURRENCIES = {"USD": 100, "EUR": 100, "GBP": 100, "JPY": 1}
 class DemoAccess:
     tenant_id: str
     sandbox_api_key: str
+    operator_email: str
+    operator_password: str
     seeded: bool
 
 
 def ensure_demo_tenant(runtime: Runtime) -> DemoAccess:
-    """The demo tenant with a new sandbox key; seeds its ledger the first time."""
+    """The demo tenant with a new sandbox key and admin login; seeds its ledger the first time."""
     def find_or_create(session: Session) -> tuple[str, str, bool]:
         tenant = session.execute(select(Tenant).where(Tenant.name == DEMO_TENANT)).scalar_one_or_none()
         if tenant is None:
@@ -47,9 +51,10 @@ def ensure_demo_tenant(runtime: Runtime) -> DemoAccess:
         return tenant.id, issue_key(session, tenant.id, "sandbox"), False
 
     tenant_id, key, fresh = transactions.write(runtime.db, find_or_create)
+    login = transactions.write(runtime.db, lambda s: issue_admin_login(s, tenant_id, runtime.now(), "zentra demo"))
     if fresh:
         transactions.write(runtime.db, lambda s: seed_ledger(s, Scope(tenant_id, "sandbox", actor="sandbox_seed"), runtime))
-    return DemoAccess(tenant_id, key, fresh)
+    return DemoAccess(tenant_id, key, login.email, login.password, fresh)
 
 
 def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int = 42) -> None:

@@ -9,6 +9,7 @@ import time
 
 import httpx
 
+from backend.operators import sessions
 from tests.conftest import free_port
 
 
@@ -16,13 +17,16 @@ def zentra(args: list[str], env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_create_tenant_prints_the_contract_json_and_its_keys_work(test_database, tmp_path):
+def test_create_tenant_prints_the_contract_json_and_its_keys_work(test_database, runtime, tmp_path):
     env = test_database.env(tmp_path)
     done = zentra(["admin", "create-tenant", "Acme Payments", "--json"], env)
     assert done.returncode == 0, done.stderr
     created = json.loads(done.stdout)
     assert set(created) == {"tenant_id", "sandbox_api_key", "live_api_key", "operator_email", "operator_password"}
     assert created["sandbox_api_key"].startswith("zk_test_") and created["live_api_key"].startswith("zk_live_")
+    assert created["operator_email"].startswith(f"admin+{created['tenant_id']}@acme-payments.") and len(created["operator_password"]) >= 20
+    signed = sessions.sign_in(runtime, created["operator_email"], created["operator_password"], mode="live")
+    assert (signed.operator.tenant_id, signed.operator.mode, signed.operator.role) == (created["tenant_id"], "live", "admin")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "backend.cli", "api", "--port", str(port)], env=env)
     try:

@@ -1,0 +1,42 @@
+"""Roles and the one permission table: which role may perform which operator action.
+
+The server refuses with this table (`backend.operators.actions`) and the operations room hides
+pages and buttons with the same table (`allowed`, `actions_for`), so what a role sees and what it
+may do can never disagree.
+"""
+
+from __future__ import annotations
+
+from backend.errors import ZentraError
+
+ROLES = ("admin", "support", "finance", "compliance", "viewer")
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "ledger.view": frozenset(ROLES),
+    "accounts.create": frozenset({"admin", "finance"}),
+    "holds.capture": frozenset({"admin", "support"}),
+    "holds.release": frozenset({"admin", "support"}),
+    "holds.extend": frozenset({"admin", "support"}),
+    "audit.view": frozenset({"admin", "compliance"}),
+    "evidence.export": frozenset({"admin", "compliance"}),
+    "operators.manage": frozenset({"admin"}),
+    "tenant.switch": frozenset(ROLES),
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    """Whether `role` may perform `action` (an action missing from the table is a programming error)."""
+    if action not in PERMISSIONS:
+        raise ValueError(f"unknown operator action {action!r}")
+    return role in PERMISSIONS[action]
+
+
+def require(role: str, action: str) -> None:
+    """Refuse with `forbidden` unless `role` may perform `action`."""
+    if not allowed(role, action):
+        raise ZentraError("forbidden", f"the {role} role may not perform {action}")
+
+
+def actions_for(role: str) -> frozenset[str]:
+    """Every action `role` may perform: what the operations room shows that role."""
+    return frozenset(action for action, roles in PERMISSIONS.items() if role in roles)
