@@ -1,9 +1,10 @@
-"""The operator's session: which API key it acts with, re-checked on every event.
+"""The operator's session: a signed, expiring token, re-checked on every event.
 
-Until operator accounts exist, an operator signs in by pasting an API key. The raw key is used once,
-to find its id, and is then forgotten: the session keeps only the key id, in a backend-only var the
-browser never receives. Every handler of every page asks `_scope()` first, which re-resolves the key
-id; a key revoked in the meantime signs the session out on its next event.
+The token lives in a backend-only var (the browser never receives it). Every handler of every
+page asks `_operator()` (or `_scope()`) first, which verifies the token against the database: a
+session that was signed out, expired, or whose role or membership changed ends on its next event,
+and a role's pages and buttons follow `backend.operators.roles`, the same table the server
+enforces.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import reflex as rx
 
 from backend.db import transactions
 from backend.errors import ZentraError
+from backend.operators import directory, roles, sessions
+from backend.operators.sessions import OperatorScope, SignedIn
 from backend.runtime import current
-from backend.tenancy.api_keys import key_id_for, scope_for_key_id
 from backend.tenancy.scope import Scope
-from backend.tenancy import tenants
 
 T = TypeVar("T")
 
@@ -33,17 +34,28 @@ async def read(unit: Callable[..., T]) -> T:
     return await asyncio.to_thread(transactions.read, runtime.db, unit)
 
 
+async def call(fn: Callable[..., T], *args, **kwargs) -> T:
+    """Run a backend service function (which opens its own transactions) off the event loop."""
+    return await asyncio.to_thread(fn, current(), *args, **kwargs)
+
+
 class SessionState(rx.State):
-    """Root of every page state: the signed-in scope, for display, and the key id behind it."""
+    """Root of every page state: who is signed in, where, with which role, and what it may do."""
 
     # Backend-only: never sent to the browser.
-    _key_id: str = ""
+    _token: str = ""
     _next_route: str = ""
 
+    operator_name: str = ""
+    operator_email: str = ""
+    role: str = ""
     tenant_id: str = ""
     tenant_name: str = ""
     mode: str = ""
+    permissions: list[str] = []
+    memberships: list[dict[str, str]] = []
     signin_error: str = ""
+    switch_error: str = ""
 
     @rx.var(cache=True)
     def signed_in(self) -> bool:
@@ -53,74 +65,131 @@ class SessionState(rx.State):
     def is_sandbox(self) -> bool:
         return self.mode == "sandbox"
 
-    def _forget(self) -> None:
-        self._key_id = ""
-        self.tenant_id = ""
-        self.tenant_name = ""
-        self.mode = ""
+    @rx.var(cache=True)
+    def can_view_audit(self) -> bool:
+        return "audit.view" in self.permissions
 
-    async def _scope(self) -> Scope | None:
-        """The session's scope re-resolved from its key id now, or None (and signed out)."""
-        key_id = self._key_id
-        if not key_id:
+    @rx.var(cache=True)
+    def can_export_evidence(self) -> bool:
+        return "evidence.export" in self.permissions
+
+    @rx.var(cache=True)
+    def can_manage_holds(self) -> bool:
+        return "holds.capture" in self.permissions
+
+    def _forget(self) -> None:
+        self._token = ""
+        self.operator_name = self.operator_email = self.role = ""
+        self.tenant_id = self.tenant_name = self.mode = ""
+        self.permissions = []
+        self.memberships = []
+
+    def _show(self, operator: OperatorScope) -> None:
+        """Mirror a verified session into the vars the page renders (only when they changed)."""
+        if (operator.tenant_id, operator.mode, operator.role) != (self.tenant_id, self.mode, self.role):
+            self.tenant_id, self.tenant_name, self.mode, self.role = operator.tenant_id, operator.tenant_name, operator.mode, operator.role
+            self.permissions = sorted(roles.actions_for(operator.role))
+        if operator.name != self.operator_name:
+            self.operator_name, self.operator_email = operator.name, operator.email
+
+    async def _operator(self) -> OperatorScope | None:
+        """The session verified now, or None (and the page signed out)."""
+        token = self._token
+        if not token:
             if self.tenant_id:
                 self._forget()
             return None
         try:
-            scope = await read(lambda s: scope_for_key_id(s, key_id))
+            operator = await call(sessions.current, token)
         except ZentraError:
             self._forget()
-            self.signin_error = "This API key was revoked. Sign in again."
+            self.signin_error = "Your session ended (signed out, expired, or your access changed). Sign in again."
             return None
-        if (scope.tenant_id, scope.mode) != (self.tenant_id, self.mode):
-            self.tenant_id, self.mode = scope.tenant_id, scope.mode
-        return scope
+        self._show(operator)
+        return operator
+
+    async def _scope(self) -> Scope | None:
+        """The scope the session acts in, verified now, or None."""
+        operator = await self._operator()
+        return operator.scope if operator is not None else None
 
     def _to_signin(self):
         """Remember where the operator was going, and send them to sign in."""
         path = str(self.router.url.path or "")
-        self._next_route = path if path.startswith("/accounts") else ""
+        self._next_route = path if path not in ("", "/", SIGNIN_ROUTE) else ""
         return rx.redirect(SIGNIN_ROUTE)
+
+    async def _start(self, signed: SignedIn) -> None:
+        self._token = signed.token
+        self._show(signed.operator)
+        operator_id = signed.operator.operator_id
+        rows = await read(lambda s: directory.memberships_of(s, operator_id))
+        self.memberships = [{"tenant_id": m.tenant_id, "tenant_name": m.tenant_name, "role": m.role} for m in rows]
 
     @rx.event
     async def sign_in(self, form_data: dict):
-        """Trade a pasted API key for its id; the key itself is not kept anywhere."""
-        raw_key = str(form_data.pop("api_key", "") or "").strip()
+        """Email and password for a session; the password is not kept anywhere."""
+        email = str(form_data.get("email", "") or "").strip()
+        password = str(form_data.get("password", "") or "")
         self.signin_error = ""
-        if not raw_key:
-            self.signin_error = "Paste an API key."
+        if not email or not password:
+            self.signin_error = "Enter your email and password."
             return
-
-        def resolve(s):
-            key_id = key_id_for(s, raw_key)
-            scope = scope_for_key_id(s, key_id)
-            return key_id, scope, tenants.tenant_name(s, scope.tenant_id)
-
         try:
-            key_id, scope, name = await read(resolve)
-        except ZentraError:
-            self.signin_error = "That key is not valid, or it was revoked."
+            signed = await call(sessions.sign_in, email, password)
+        except ZentraError as err:
+            self.signin_error = "Wrong email or password." if err.code == "unauthorized" else "This operator has no tenant to sign in to."
             return
-        self._key_id = key_id
-        self.tenant_id, self.mode, self.tenant_name = scope.tenant_id, scope.mode, name
+        await self._start(signed)
         target, self._next_route = self._next_route or HOME_ROUTE, ""
         return rx.redirect(target)
 
     @rx.event
-    def sign_out(self):
+    async def sign_out(self):
+        token = self._token
         self._forget()
         self._next_route = ""
         self.signin_error = ""
+        if token:
+            try:
+                await call(sessions.sign_out, token)
+            except ZentraError:
+                pass  # the session was already over: there is nothing left to revoke
         return rx.redirect(SIGNIN_ROUTE)
+
+    @rx.event
+    async def switch_tenant(self, tenant_id: str):
+        return await self._switch(tenant_id, self.mode or "sandbox")
+
+    @rx.event
+    async def switch_mode(self, mode: str | list[str]):
+        """From the segmented control, which may send its value as a one-item list."""
+        chosen = mode[0] if isinstance(mode, list) and mode else mode
+        return await self._switch(self.tenant_id, str(chosen))
+
+    async def _switch(self, tenant_id: str, mode: str):
+        """A new session in another tenant or mode; the old token is revoked by the server."""
+        self.switch_error = ""
+        if (tenant_id, mode) == (self.tenant_id, self.mode):
+            return
+        try:
+            signed = await call(sessions.switch, self._token, tenant_id, mode)
+        except ZentraError as err:
+            if err.code == "unauthorized":
+                self._forget()
+                return self._to_signin()
+            self.switch_error = err.message
+            return
+        await self._start(signed)
+        return rx.redirect(HOME_ROUTE)
 
     @rx.event
     async def route_index(self):
         """`/`: the accounts room when signed in, else sign in."""
-        scope = await self._scope()
-        return rx.redirect(HOME_ROUTE if scope is not None else SIGNIN_ROUTE)
+        return rx.redirect(HOME_ROUTE if await self._operator() is not None else SIGNIN_ROUTE)
 
     @rx.event
     async def check_signin_page(self):
         """`/signin` while already signed in goes straight in."""
-        if await self._scope() is not None:
+        if await self._operator() is not None:
             return rx.redirect(HOME_ROUTE)

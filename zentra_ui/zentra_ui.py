@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from zentra_ui.pages import account, accounts, index, signin
+from zentra_ui.pages import account, accounts, evidence, index, signin
 
 API_PREFIX = "/v1"
 
@@ -47,5 +47,5 @@ app = rx.App(
 )
 app.register_lifespan_task(upkeep)
 
-for module in (index, signin, accounts, account):
+for module in (index, signin, accounts, account, evidence):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

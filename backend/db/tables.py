@@ -172,7 +172,7 @@ class Event(SQLModel, table=True):
     """The outbox: written in the transaction of the change it describes, relayed to JetStream later."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_scope_seq", "tenant_id", "mode", "seq"),)
+    __table_args__ = (Index("ix_events_scope_seq", "tenant_id", "mode", "seq"), Index("ix_events_object", "tenant_id", "mode", "object_id", "seq"))
     seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
     id: str = Field(unique=True, max_length=40)
     tenant_id: str = Field(max_length=40)

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
+from backend.db import transactions
+from backend.db.engine import open_database
+from backend.operators.directory import (
+    add_membership,
+    create_operator,
+    generate_password,
+)
+from backend.operators.roles import ROLES
 from tests.conftest import TestDatabase, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,12 +126,51 @@ class Tenant:
     tenant_id: str
     sandbox_key: str
     live_key: str
+    operators: dict[str, tuple[str, str]]  # role -> (email, password)
+
+
+def _add_operators(database: TestDatabase, tenant_id: str) -> dict[str, tuple[str, str]]:
+    """One operator per non-admin role in `tenant_id`, written straight to the app's database."""
+    db = open_database(database.url, schema=database.schema)
+    now = datetime.now(timezone.utc)
+    logins = {}
+
+    def unit(session) -> None:
+        for role in ROLES:
+            if role == "admin":
+                continue
+            email, password = f"{role}.{secrets.token_hex(3)}@ui.zentra.test", generate_password()
+            operator = create_operator(session, email, f"{role.capitalize()} Operator", password, now)
+            add_membership(session, operator.id, tenant_id, role, now)
+            logins[role] = (email, password)
+
+    transactions.write(db, unit)
+    db.dispose()
+    return logins
 
 
 @pytest.fixture(scope="session")
 def ui_tenant(ui_server: UiServer) -> Tenant:
+    """A tenant made by `zentra admin create-tenant` (whose admin login it prints) plus one
+    operator for each other role."""
     out = json.loads(ui_server.zentra("admin", "create-tenant", f"UI-Acme-{secrets.token_hex(3)}", "--json"))
-    return Tenant(out["tenant_id"], out["sandbox_api_key"], out["live_api_key"])
+    operators = {"admin": (out["operator_email"], out["operator_password"]), **_add_operators(ui_server.database, out["tenant_id"])}
+    return Tenant(out["tenant_id"], out["sandbox_api_key"], out["live_api_key"], operators)
+
+
+def sign_in(page, ui_server: UiServer, login: tuple[str, str], landing: re.Pattern = re.compile(r"/accounts/?$")) -> None:
+    """Sign in through the sign-in page with an operator's email and password."""
+    page.goto(ui_server.url + "/signin")
+    page.get_by_test_id("email").fill(login[0])
+    page.get_by_test_id("password").fill(login[1])
+    page.get_by_test_id("sign-in").click()
+    page.wait_for_url(landing)
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where browser tests save what they saw (printed at the end of the run by pytest's tmp dirs)."""
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from tests.ui.conftest import Tenant, UiServer
+from tests.ui.conftest import Tenant, UiServer, sign_in
 
 ACCOUNTS = re.compile(r"/accounts/?$")
 SIGNIN = re.compile(r"/signin/?$")
@@ -47,14 +46,6 @@ def _page(browser, ui_server: UiServer):
     return context, context.new_page()
 
 
-def _sign_in(page, ui_server: UiServer, key: str) -> None:
-    page.goto(ui_server.url + "/accounts")
-    page.wait_for_url(SIGNIN)
-    page.get_by_test_id("api-key").fill(key)
-    page.get_by_test_id("sign-in").click()
-    page.wait_for_url(ACCOUNTS)
-
-
 def _search(page, text_: str) -> None:
     page.get_by_test_id("account-search").fill(text_)
 
@@ -72,11 +63,12 @@ def test_sandbox_operator_finds_the_account_and_its_money(browser, ui_server: Ui
     try:
         page.goto(ui_server.url + "/")
         page.wait_for_url(SIGNIN)
-        page.get_by_test_id("api-key").fill("zk_test_not-a-real-key")
+        page.get_by_test_id("email").fill(ui_tenant.operators["support"][0])
+        page.get_by_test_id("password").fill("not the password at all")
         page.get_by_test_id("sign-in").click()
-        page.get_by_test_id("signin-error").wait_for()
+        expect(page.get_by_test_id("signin-error")).to_contain_text("Wrong email or password")
 
-        _sign_in(page, ui_server, ui_tenant.sandbox_key)
+        sign_in(page, ui_server, ui_tenant.operators["support"])
         expect(page.get_by_test_id("sandbox-banner")).to_be_visible()
         expect(page.get_by_test_id("mode-badge")).to_have_text("sandbox")
         expect(page.get_by_test_id("tenant-id")).to_have_text(ui_tenant.tenant_id)
@@ -125,10 +117,12 @@ def test_sandbox_operator_finds_the_account_and_its_money(browser, ui_server: Ui
         context.close()
 
 
-def test_live_key_sees_nothing_of_sandbox_and_revocation_signs_out(browser, ui_server: UiServer, ui_tenant: Tenant, funded: dict):
+def test_live_mode_sees_nothing_of_sandbox_and_a_role_change_ends_the_session(browser, ui_server: UiServer, ui_tenant: Tenant, funded: dict):
     context, page = _page(browser, ui_server)
     try:
-        _sign_in(page, ui_server, ui_tenant.live_key)
+        sign_in(page, ui_server, ui_tenant.operators["finance"])
+        expect(page.get_by_test_id("mode-badge")).to_have_text("sandbox")
+        page.get_by_test_id("mode-live").click()
         expect(page.get_by_test_id("mode-badge")).to_have_text("live")
         expect(page.get_by_test_id("sandbox-banner")).to_have_count(0)
         _search(page, funded["customer"])
@@ -141,17 +135,17 @@ def test_live_key_sees_nothing_of_sandbox_and_revocation_signs_out(browser, ui_s
         expect(page.get_by_test_id("balance-posted")).to_have_count(0)
         assert "1,250.00" not in page.content() and funded["posting"] not in page.content()
 
-        # Revoke the live key behind the session's back: its next event signs it out.
+        # Change the operator's role behind the session's back: its next event signs it out.
         engine = create_engine(ui_server.database.url, connect_args={"options": f"-csearch_path={ui_server.database.schema}"} if ui_server.database.schema else {})
         with engine.begin() as conn:
             conn.execute(
-                text("UPDATE api_keys SET revoked_at = :now WHERE tenant_id = :tenant AND mode = 'live'"),
-                {"now": datetime.now(timezone.utc), "tenant": ui_tenant.tenant_id},
+                text("UPDATE operator_memberships SET role = 'viewer' WHERE tenant_id = :tenant AND operator_id = (SELECT id FROM operators WHERE email = :email)"),
+                {"tenant": ui_tenant.tenant_id, "email": ui_tenant.operators["finance"][0]},
             )
         engine.dispose()
         page.goto(ui_server.url + "/accounts")
         page.wait_for_url(SIGNIN)
-        expect(page.get_by_test_id("signin-error")).to_contain_text("revoked")
+        expect(page.get_by_test_id("signin-error")).to_contain_text("session ended")
     finally:
         context.close()
 
@@ -161,7 +155,8 @@ def test_a_deep_link_survives_sign_in(browser, ui_server: UiServer, ui_tenant: T
     try:
         page.goto(ui_server.url + f"/accounts/{funded['account']}")
         page.wait_for_url(SIGNIN)
-        page.get_by_test_id("api-key").fill(ui_tenant.sandbox_key)
+        page.get_by_test_id("email").fill(ui_tenant.operators["viewer"][0])
+        page.get_by_test_id("password").fill(ui_tenant.operators["viewer"][1])
         page.get_by_test_id("sign-in").click()
         page.wait_for_url(re.compile(re.escape(f"/accounts/{funded['account']}") + "/?$"))
         expect(page.get_by_test_id("balance-available")).to_have_text("1,100.00 USD")

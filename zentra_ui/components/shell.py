@@ -1,7 +1,8 @@
 """The operations room's frame: rooms on the left, tenant and mode on top, the page in the middle.
 
-Only Accounts is a room today. The others are listed as upcoming (not links, not fake pages) so the
-shape of the product is visible from the first screen.
+Accounts and Evidence are rooms today. The others are listed as upcoming (not links, not fake
+pages) so the shape of the product is visible from the first screen. A room the operator's role
+may not use is not shown at all (and its page refuses them on the server).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from state.session import SessionState
 from zentra_ui.components.ui import MONO
 
 ROOMS = (
-    ("Accounts", "/accounts", "wallet"),
-    ("Intents", None, "route"),
-    ("Review queue", None, "user-check"),
-    ("Webhooks", None, "radio-tower"),
-    ("Finance", None, "scale"),
-    ("Evidence", None, "shield-check"),
-    ("Sandbox", None, "flask-conical"),
+    ("Accounts", "/accounts", "wallet", None),
+    ("Intents", None, "route", None),
+    ("Review queue", None, "user-check", None),
+    ("Webhooks", None, "radio-tower", None),
+    ("Finance", None, "scale", None),
+    ("Evidence", "/evidence", "shield-check", SessionState.can_view_audit),
+    ("Sandbox", None, "flask-conical", None),
 )
 
 SIDEBAR_WIDTH = "232px"
@@ -41,7 +42,9 @@ def _brand() -> rx.Component:
     )
 
 
-def _room(name: str, href: str | None, icon: str) -> rx.Component:
+def _room(name: str, href: str | None, icon: str, permitted) -> rx.Component:
+    if permitted is not None:
+        return rx.cond(permitted, _room(name, href, icon, None), rx.fragment())
     if href is None:
         return rx.hstack(
             rx.icon(icon, size=16),
@@ -104,6 +107,50 @@ def mode_badge() -> rx.Component:
     )
 
 
+def tenant_switch() -> rx.Component:
+    """The tenant's name, and a switch when the operator belongs to several tenants."""
+    name = rx.vstack(
+        rx.text(SessionState.tenant_name, size="2", weight="medium", data_testid="tenant-name"),
+        rx.text(SessionState.tenant_id, size="1", color_scheme="gray", font_family=MONO, data_testid="tenant-id"),
+        spacing="0",
+        align="end",
+    )
+    chooser = rx.select.root(
+        rx.select.trigger(variant="ghost", data_testid="tenant-switch", aria_label="Switch tenant"),
+        rx.select.content(rx.foreach(SessionState.memberships, lambda m: rx.select.item(m["tenant_name"], value=m["tenant_id"]))),
+        value=SessionState.tenant_id,
+        on_change=SessionState.switch_tenant,
+        size="1",
+    )
+    return rx.hstack(name, rx.cond(SessionState.memberships.length() > 1, chooser, rx.fragment()), align="center", spacing="2")
+
+
+def mode_switch() -> rx.Component:
+    """Sandbox or live for the same tenant: a new session, so every page reloads in the new mode."""
+    return rx.hstack(
+        mode_badge(),
+        rx.segmented_control.root(
+            rx.segmented_control.item("sandbox", value="sandbox", data_testid="mode-sandbox"),
+            rx.segmented_control.item("live", value="live", data_testid="mode-live"),
+            value=SessionState.mode,
+            on_change=SessionState.switch_mode,
+            size="1",
+            aria_label="Switch mode",
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def operator_badge() -> rx.Component:
+    return rx.vstack(
+        rx.text(SessionState.operator_name, size="2", weight="medium", data_testid="operator-name"),
+        rx.badge(SessionState.role, variant="soft", color_scheme="gray", radius="full", font_family=MONO, data_testid="operator-role"),
+        spacing="1",
+        align="end",
+    )
+
+
 def topbar(title, crumbs: rx.Component | None = None) -> rx.Component:
     return rx.hstack(
         rx.vstack(
@@ -114,13 +161,9 @@ def topbar(title, crumbs: rx.Component | None = None) -> rx.Component:
         ),
         rx.spacer(),
         rx.hstack(
-            rx.vstack(
-                rx.text(SessionState.tenant_name, size="2", weight="medium", data_testid="tenant-name"),
-                rx.text(SessionState.tenant_id, size="1", color_scheme="gray", font_family=MONO, data_testid="tenant-id"),
-                spacing="0",
-                align="end",
-            ),
-            mode_badge(),
+            tenant_switch(),
+            mode_switch(),
+            operator_badge(),
             rx.button(rx.icon("log-out", size=14), "Sign out", size="1", variant="ghost", color_scheme="gray", on_click=SessionState.sign_out, data_testid="sign-out"),
             spacing="4",
             align="center",

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import reflex as rx
 
-from state.account import AccountState
+from state.account import AccountState, HoldActionState
 from zentra_ui.components.shell import shell
-from zentra_ui.components.ui import MONO, amount, data_table, empty, fact, label, mono, pager, panel, status_badge
+from zentra_ui.components.ui import (
+    MONO,
+    amount,
+    data_table,
+    empty,
+    fact,
+    label,
+    mono,
+    pager,
+    panel,
+    status_badge,
+)
 
 ROUTE = "/accounts/[account_id]"
 ON_LOAD = AccountState.load
@@ -83,7 +94,7 @@ def _posting(p: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-HOLD_HEADERS = [("Hold", "left"), ("Amount", "right"), ("Status", "left"), ("Reason", "left"), ("Source request", "left"), ("Expires", "left"), ("Expires in", "left")]
+HOLD_HEADERS = [("Hold", "left"), ("Amount", "right"), ("Status", "left"), ("Reason", "left"), ("Source request", "left"), ("Expires", "left"), ("Expires in", "left"), ("", "right")]
 
 
 # react-moment's durationFromNow is now - date: negative while the expiry is ahead. Show the time left,
@@ -124,8 +135,52 @@ def _hold(h: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(mono(h["source_request"], size="1")),
         rx.table.cell(mono(h["expires_label"], size="1", color_scheme="gray")),
         rx.table.cell(_countdown(h)),
+        rx.table.cell(rx.cond(HoldActionState.can_manage_holds & (h["status"] == "active"), _hold_buttons(h["id"])), text_align="right"),
         class_name="zt-row",
         data_testid="hold-row",
+    )
+
+
+def _hold_buttons(hold_id) -> rx.Component:
+    """Shown only to roles that may act on holds; the server checks the role again."""
+    return rx.hstack(
+        *[
+            rx.button(name.capitalize(), size="1", variant="soft", color_scheme=color, on_click=HoldActionState.open_hold_action(hold_id, name), data_testid=f"hold-{name}")
+            for name, color in (("capture", "teal"), ("release", "gray"), ("extend", "amber"))
+        ],
+        spacing="1",
+        justify="end",
+    )
+
+
+def _hold_dialog() -> rx.Component:
+    S = HoldActionState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.text(S.hold_action.to(str).capitalize() + " hold")),
+            rx.dialog.description(mono(S.hold_action_id, size="1", color_scheme="gray")),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="reason", placeholder="Reason (kept with the hold and in the audit chain)", required=True, width="100%", data_testid="hold-reason"),
+                    rx.cond(S.hold_action == "capture", rx.input(name="amount_minor", placeholder="Amount in minor units (empty: the whole hold)", width="100%", font_family=MONO, data_testid="hold-amount")),
+                    rx.cond(S.hold_action == "extend", rx.input(name="ttl_minutes", placeholder="Extend by minutes", default_value="60", width="100%", font_family=MONO, data_testid="hold-ttl")),
+                    rx.cond(S.hold_action_error != "", rx.callout(S.hold_action_error, icon="triangle-alert", color_scheme="tomato", size="1", width="100%", data_testid="hold-error")),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                        rx.button("Confirm", type="submit", data_testid="hold-confirm"),
+                        justify="end",
+                        spacing="2",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=S.submit_hold_action,
+                reset_on_submit=False,
+            ),
+            max_width="460px",
+        ),
+        open=S.hold_dialog_open,
+        on_open_change=S.close_hold_action,
     )
 
 
@@ -241,6 +296,7 @@ def _actions() -> rx.Component:
 def page() -> rx.Component:
     return shell(
         _title(),
+        _hold_dialog(),
         rx.cond(
             AccountState.not_found,
             panel(

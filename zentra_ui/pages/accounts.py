@@ -6,7 +6,16 @@ import reflex as rx
 
 from state.accounts import AccountsState
 from zentra_ui.components.shell import shell
-from zentra_ui.components.ui import MONO, amount, data_table, empty, mono, pager, panel, status_badge
+from zentra_ui.components.ui import (
+    MONO,
+    amount,
+    data_table,
+    empty,
+    mono,
+    pager,
+    panel,
+    status_badge,
+)
 
 ROUTE = "/accounts"
 ON_LOAD = AccountsState.load

@@ -1,4 +1,4 @@
-"""`/signin`: paste an API key (until operator accounts exist). Only the key's id is kept."""
+"""`/signin`: an operator's email and password open a signed, expiring session."""
 
 from __future__ import annotations
 
@@ -30,21 +30,12 @@ def page() -> rx.Component:
                     rx.vstack(
                         rx.heading("Sign in", size="5", weight="medium"),
                         rx.text(
-                            "Paste an API key. The room acts in that key's tenant and mode; the key itself is not kept, and a revoked key ends the session on its next action.",
+                            "Operators sign in with their email. Your role decides which rooms and actions you see; the server checks it again on every action.",
                             size="2",
                             color_scheme="gray",
                         ),
-                        rx.input(
-                            name="api_key",
-                            type="password",
-                            placeholder="zk_test_… or zk_live_…",
-                            auto_complete="off",
-                            required=True,
-                            size="3",
-                            width="100%",
-                            font_family=MONO,
-                            data_testid="api-key",
-                        ),
+                        rx.input(name="email", type="email", placeholder="you@company.com", auto_complete="username", required=True, size="3", width="100%", data_testid="email"),
+                        rx.input(name="password", type="password", placeholder="Password", auto_complete="current-password", required=True, size="3", width="100%", data_testid="password"),
                         rx.cond(
                             SessionState.signin_error != "",
                             rx.callout(SessionState.signin_error, icon="triangle-alert", color_scheme="tomato", size="1", width="100%", data_testid="signin-error"),
@@ -61,7 +52,7 @@ def page() -> rx.Component:
                 padding="28px",
                 width="100%",
             ),
-            rx.text("Operator accounts with roles arrive in a later release.", size="1", color_scheme="gray"),
+            rx.text("Integrators use API keys against /v1; see /v1/docs.", size="1", color_scheme="gray"),
             spacing="5",
             width="400px",
             max_width="calc(100vw - 32px)",

@@ -46,8 +46,9 @@ PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("GET", "/v1/events"): [("/events?after={event}", None, "not_found")],
     ("GET", "/v1/audit"): [],  # filters within the caller's own chain (checked below: empty)
     ("GET", "/v1/audit/status"): [],
+    ("GET", "/v1/evidence/{object_id}"): [("/evidence/{customer}", None, "not_found"), ("/evidence/{posting}", None, "not_found")],
 }
-PUBLIC: set[tuple[str, str]] = set()
+PUBLIC: set[tuple[str, str]] = {("GET", "/v1/evidence/public-key")}  # the evidence key is published to all
 
 
 def test_the_walk_covers_every_endpoint(runtime):

@@ -1,0 +1,74 @@
+"""What a packet says about its subject, read with the same service functions as the HTTP API.
+
+A subject is named by its id's prefix. Each kind renders its object as the API does, with its
+events, and whatever else an auditor needs to check it (an account's postings). Lists that grow
+with the object's life are capped, newest postings first and events in log order, and say how
+many there were, so a packet never grows without bound. Intents (a later issue) add a `SUBJECTS`
+entry here and a check in `backend.evidence.verification`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from backend.db.tables import Event
+from backend.errors import ZentraError
+from backend.events.log import view as event_view
+from backend.ledger import accounts, postings
+from backend.ledger.queries import postings_for_account
+from backend.tenancy.scope import Scope
+
+MAX_EVENTS = 100
+MAX_POSTINGS = 100
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A kind of object packets can be made for: its packet type and how to read its contents."""
+
+    type: str
+    contents: Callable[[Session, Scope, str, datetime], dict]
+
+
+def capped(data: list, total: int) -> dict:
+    """A bounded list: the rows kept, how many there are in all, and whether some were left out."""
+    return {"data": data, "total": total, "truncated": total > len(data)}
+
+
+def events_of(session: Session, scope: Scope, object_id: str) -> dict:
+    """The events whose object is `object_id`, in log order, the first `MAX_EVENTS` of them."""
+    where = (Event.tenant_id == scope.tenant_id, Event.mode == scope.mode, Event.object_id == object_id)
+    total = session.execute(select(func.count()).select_from(Event).where(*where)).scalar_one()
+    rows = session.execute(select(Event).where(*where).order_by(Event.seq).limit(MAX_EVENTS)).scalars()
+    return capped([event_view(e) for e in rows], total)
+
+
+def posting_contents(session: Session, scope: Scope, posting_id: str, now: datetime) -> dict:
+    """The posting as `GET /v1/ledger-entries/{id}` renders it (entries included), and its events."""
+    return {"posting": postings.read_posting(session, scope, posting_id), "events": events_of(session, scope, posting_id)}
+
+
+def account_contents(session: Session, scope: Scope, account_id: str, now: datetime) -> dict:
+    """The account with its balances at `now`, its events, and its latest `MAX_POSTINGS` postings."""
+    account = accounts.get_account(session, scope, account_id, now)
+    latest = postings_for_account(session, scope, account_id, limit=MAX_POSTINGS)
+    return {"account": account, "events": events_of(session, scope, account_id), "postings": capped(latest["data"], latest["total"])}
+
+
+SUBJECTS = {
+    "acct": Subject("account", account_contents),
+    "pst": Subject("posting", posting_contents),
+}
+
+
+def subject_of(object_id: str) -> Subject:
+    """The kind of subject `object_id` names, or `not_found` (evidence exists for no other kind)."""
+    subject = SUBJECTS.get(object_id.partition("_")[0])
+    if subject is None:
+        raise ZentraError("not_found", f"no evidence for {object_id!r}: packets exist for accounts and postings", object_id=object_id)
+    return subject
