@@ -20,5 +20,6 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database) -> None:
-    """Apply every migration not yet applied (idempotent)."""
-    command.upgrade(alembic_config(db), "head")
+    """Apply every migration not yet applied (idempotent). `heads`: revisions written side by side
+    (each issue's tables branch from the last merged revision) are all applied."""
+    command.upgrade(alembic_config(db), "heads")
