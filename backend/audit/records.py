@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from backend.clock import to_iso
@@ -96,8 +97,8 @@ def record_alone(db: Database, entries: list[AuditEntry]) -> None:
         transactions.write(db, lambda s: append(s, entries))
 
 
-def body_of(row: AuditRecord) -> dict:
-    """The hashed body of a stored record, in the contract's field names."""
+def body_of(row: AuditRecord | Row) -> dict:
+    """The hashed body of a stored record (a model or a Core row), in the contract's field names."""
     return {
         "seq": row.seq,
         "tenant": row.tenant_id,

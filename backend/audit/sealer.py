@@ -10,17 +10,19 @@ later batch.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from backend.audit.chain import GENESIS, link_hash, record_digest
 from backend.audit.records import body_of
 from backend.db import transactions
+from backend.db.bulk import update_by_id
 from backend.db.engine import Database
 from backend.db.tables import AuditChain, AuditRecord
 
 BATCH = 2000
+LINK_COLUMNS = {"seq": "bigint", "prev_hash": "text", "hash": "text"}
 
 
 def pending_chains(db: Database) -> list[str]:
@@ -54,9 +56,8 @@ def lock_head(session: Session, chain: str) -> AuditChain:
 
 def _seal_batch(session: Session, chain: str) -> int:
     head = lock_head(session, chain)
-    rows = session.execute(
-        select(AuditRecord).where(AuditRecord.chain == chain, AuditRecord.seq.is_(None)).order_by(AuditRecord.id).limit(BATCH)
-    ).scalars().all()
+    table = AuditRecord.__table__
+    rows = session.connection().execute(select(table).where(table.c.chain == chain, table.c.seq.is_(None)).order_by(table.c.id).limit(BATCH)).all()
     if not rows:
         return 0
     seq, prev = head.seq, head.hash
@@ -65,10 +66,8 @@ def _seal_batch(session: Session, chain: str) -> int:
         seq += 1
         digest = record_digest({**body_of(row), "seq": seq})
         current = link_hash(prev, digest)
-        updates.append({"b_id": row.id, "b_seq": seq, "b_prev": prev, "b_hash": current})
+        updates.append((row.id, seq, prev, current))
         prev = current
-    table = AuditRecord.__table__
-    statement = update(table).where(table.c.id == bindparam("b_id")).values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
-    session.connection().execute(statement, updates)
+    update_by_id(session.connection(), AuditRecord.__table__, LINK_COLUMNS, updates)
     session.execute(update(AuditChain).where(AuditChain.chain == chain).values(seq=seq, hash=prev))
     return len(rows)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from backend.audit.chain import GENESIS, Link, first_break, record_digest
 from backend.audit.records import PLATFORM_CHAIN, body_of
@@ -41,7 +41,7 @@ class Verdict:
         return self.broken_seq is None
 
 
-def _link(row: AuditRecord) -> Link:
+def _link(row: Row) -> Link:
     return Link(seq=row.seq, record_digest=record_digest(body_of(row)), prev_hash=row.prev_hash or "", hash=row.hash or "")
 
 
@@ -63,14 +63,10 @@ def walk(db: Database, chain: str) -> Verdict:
     return Verdict(chain, last_seq)
 
 
-def _page(session, chain: str, after: int, head_seq: int) -> list[AuditRecord]:
-    query = (
-        select(AuditRecord)
-        .where(AuditRecord.chain == chain, AuditRecord.seq > after, AuditRecord.seq <= head_seq)
-        .order_by(AuditRecord.seq)
-        .limit(PAGE)
-    )
-    return list(session.execute(query).scalars())
+def _page(session, chain: str, after: int, head_seq: int) -> list[Row]:
+    table = AuditRecord.__table__
+    query = select(table).where(table.c.chain == chain, table.c.seq > after, table.c.seq <= head_seq).order_by(table.c.seq).limit(PAGE)
+    return list(session.connection().execute(query).all())
 
 
 def chains(db: Database) -> list[str]:

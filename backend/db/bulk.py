@@ -46,3 +46,23 @@ def update_totals(conn: Connection, table: Table, rows: list[tuple[str, int, int
                 f"UPDATE {table.name} SET {assignments} FROM (VALUES {placeholders}) AS v(id, {', '.join(TOTALS)}) WHERE {table.name}.id = v.id",
                 [value for row in chunk for value in row],
             )
+
+
+def update_by_id(conn: Connection, table: Table, columns: dict[str, str], rows: list[tuple]) -> None:
+    """Set `columns` (name -> PostgreSQL type) of each `(id, *values)` row of `table`."""
+    if not rows:
+        return
+    names = list(columns)
+    if conn.dialect.name != "postgresql":
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values({n: bindparam(f"b_{n}") for n in names})
+        conn.execute(stmt, [{"b_id": r[0], **{f"b_{n}": v for n, v in zip(names, r[1:])}} for r in rows])
+        return
+    assignments = ", ".join(f"{n} = v.{n}" for n in names)
+    row_sql = "(" + ", ".join(["%s::bigint"] + [f"%s::{columns[n]}" for n in names]) + ")"
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            cursor.execute(
+                f"UPDATE {table.name} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v(id, {', '.join(names)}) WHERE {table.name}.id = v.id",
+                [value for row in chunk for value in row],
+            )
