@@ -120,7 +120,11 @@ class EvidenceState(SessionState):
 
     @rx.event
     async def tick(self, _moment: str = ""):
-        """The live rail: the first page refreshes by itself while `live` is on."""
+        """The live rail's clock: chain status and the first page refresh every few seconds."""
+        return await self.refresh_live()
+
+    async def refresh_live(self):
+        """The first page follows new records while `live` is on; later pages stay put."""
         if self.live and self.page_number == 1 and self.tenant_id:
             return await self._fetch()
 

@@ -21,6 +21,7 @@ from backend.operators import directory, roles, sessions
 from backend.operators.sessions import OperatorScope, SignedIn
 from backend.runtime import current
 from backend.tenancy.scope import Scope
+from state import watchers
 
 T = TypeVar("T")
 
@@ -77,7 +78,11 @@ class SessionState(rx.State):
     def can_manage_holds(self) -> bool:
         return "holds.capture" in self.permissions
 
+    def _client_token(self) -> str:
+        return str(self.router.session.client_token or "")
+
     def _forget(self) -> None:
+        watchers.forget(self._client_token())
         self._token = ""
         self.operator_name = self.operator_email = self.role = ""
         self.tenant_id = self.tenant_name = self.mode = ""
@@ -91,6 +96,7 @@ class SessionState(rx.State):
             self.permissions = sorted(roles.actions_for(operator.role))
         if operator.name != self.operator_name:
             self.operator_name, self.operator_email = operator.name, operator.email
+        watchers.watch(self._client_token(), operator.tenant_id, operator.mode)
 
     async def _operator(self) -> OperatorScope | None:
         """The session verified now, or None (and the page signed out)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from zentra_ui.pages import account, accounts, evidence, index, signin
+from zentra_ui.pages import account, accounts, events, evidence, index, signin
 
 API_PREFIX = "/v1"
 
@@ -47,5 +47,15 @@ app = rx.App(
 )
 app.register_lifespan_task(upkeep)
 
-for module in (index, signin, accounts, account, evidence):
+
+async def live_push(app: rx.App) -> None:
+    """Push each event of the stream to this worker's sessions of its tenant and mode."""
+    from zentra_ui.live_push import push_forever
+
+    await push_forever(app)
+
+
+app.register_lifespan_task(live_push)
+
+for module in (index, signin, accounts, account, evidence, events):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

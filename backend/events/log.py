@@ -36,3 +36,13 @@ def events_after(session: Session, scope: Scope, after: str | None, limit: int) 
         where.append(Event.seq > seq)
     rows = session.execute(select(Event).where(*where).order_by(Event.seq).limit(limit + 1)).scalars().all()
     return {"object": "list", "data": [view(e) for e in rows[:limit]], "has_more": len(rows) > limit}
+
+
+def latest_events(session: Session, scope: Scope, *, before_seq: int | None = None, limit: int = 25) -> dict:
+    """The newest events first, below `before_seq` (the event timeline pages back by seq)."""
+    where = [Event.tenant_id == scope.tenant_id, Event.mode == scope.mode]
+    if before_seq is not None:
+        where.append(Event.seq < before_seq)
+    rows = session.execute(select(Event).where(*where).order_by(Event.seq.desc()).limit(limit + 1)).scalars().all()
+    page = rows[:limit]
+    return {"data": [view(e) for e in page], "has_more": len(rows) > limit, "next_before": page[-1].seq if len(rows) > limit else None}

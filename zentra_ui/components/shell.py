@@ -14,6 +14,7 @@ from zentra_ui.components.ui import MONO
 
 ROOMS = (
     ("Accounts", "/accounts", "wallet", None),
+    ("Events", "/events", "activity", None),
     ("Intents", None, "route", None),
     ("Review queue", None, "user-check", None),
     ("Webhooks", None, "radio-tower", None),

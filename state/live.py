@@ -1,0 +1,39 @@
+"""What a live push does to one browser session: verify it, keep only its own scope's events,
+and refresh the page it is on from the database (pages never trust pushed data for money)."""
+
+from __future__ import annotations
+
+from state.account import AccountState
+from state.accounts import AccountsState
+from state.events import EventsState
+from state.evidence import EvidenceState
+from state.session import SessionState
+
+
+class LiveState(SessionState):
+    """The session's share of the event stream: a count for the header and the page refresh."""
+
+    live_events: int = 0
+
+    async def absorb(self, events: list[dict]) -> None:
+        """Apply events pushed by this worker's feed; a session that no longer verifies, or that
+        moved to another tenant or mode, takes none of them."""
+        operator = await self._operator()
+        if operator is None:
+            return
+        mine = [e for e in events if (e.get("tenant"), e.get("mode")) == (operator.tenant_id, operator.mode)]
+        if not mine:
+            return
+        self.live_events += len(mine)
+        await self._refresh_page(mine)
+
+    async def _refresh_page(self, events: list[dict]) -> None:
+        page = str(self.router.page.path or "")
+        if page == "/events":
+            (await self.get_state(EventsState)).prepend(events)
+        elif page == "/accounts":
+            await (await self.get_state(AccountsState))._fetch()
+        elif page.startswith("/accounts/"):
+            await (await self.get_state(AccountState))._fetch()
+        elif page == "/evidence":
+            await (await self.get_state(EvidenceState)).refresh_live()

@@ -1,0 +1,53 @@
+"""`/events`: the event timeline of the tenant and mode, newest first, live from the stream."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from state.events import EventsState
+from zentra_ui.components.shell import shell
+from zentra_ui.components.ui import data_table, empty, label, mono, pager, panel
+
+ROUTE = "/events"
+ON_LOAD = EventsState.load
+TITLE = "Events · Zentra"
+
+HEADERS = [("Time", "left"), ("Type", "left"), ("Object", "left"), ("Event", "left"), ("Correlation", "left"), ("Data", "left")]
+
+FAMILY_COLORS = (("ledger", "teal"), ("hold", "amber"), ("account", "blue"), ("audit", "tomato"), ("webhook", "violet"), ("provider", "cyan"))
+
+
+def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(mono(row["occurred_at"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.badge(row["type"], color_scheme=rx.match(row["family"], *FAMILY_COLORS, "gray"), variant="soft", size="1")),
+        rx.table.cell(mono(row["object"], size="1")),
+        rx.table.cell(mono(row["id"], size="1", color_scheme="gray")),
+        rx.table.cell(mono(row["correlation_id"], size="1", color_scheme="gray")),
+        rx.table.cell(mono(row["data"], size="1", color_scheme="gray", class_name="zt-ellipsis", title=row["data"])),
+        class_name="zt-row",
+        data_testid="event-row",
+    )
+
+
+def page() -> rx.Component:
+    return shell(
+        "Events",
+        rx.text("Every state change, in commit order, as published to JetStream. New events appear here as they are published.", size="2", color_scheme="gray"),
+        panel(
+            rx.hstack(
+                label("Timeline"),
+                rx.spacer(),
+                rx.badge(rx.box(class_name="zt-dot"), EventsState.live_count.to_string() + " live", color_scheme="grass", variant="surface", radius="full", data_testid="live-count"),
+                align="center",
+                width="100%",
+            ),
+            rx.box(height="12px"),
+            rx.cond(
+                EventsState.rows.length() > 0,
+                data_table(HEADERS, rx.foreach(EventsState.rows, _row)),
+                rx.cond(EventsState.loaded, empty("No events in this tenant and mode yet."), empty("Loading…", icon="loader")),
+            ),
+            pager(EventsState.range_label, EventsState.has_prev, EventsState.has_more, EventsState.prev_page, EventsState.next_page, "events"),
+        ),
+    )
