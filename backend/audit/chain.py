@@ -2,11 +2,12 @@
 verifier, evidence packets and the offline `zentra verify`.
 
 A record's `hash` is SHA-256 over the canonical JSON (sorted keys, no whitespace, UTF-8) of
-`{"prev_hash": ..., "record_digest": ...}`, where `record_digest` is SHA-256 over the canonical
-JSON of the record's body (every contract field except `prev_hash` and `hash`). Linking through
-the body's digest rather than the body itself lets an evidence packet prove that two records of
-one object are joined by the records between them while carrying only those records' digests,
-not their contents (which may concern other objects).
+`{"prev_hash": ..., "record_digest": ..., "seq": ...}`, where `record_digest` is SHA-256 over the
+canonical JSON of the record's body (every contract field except `seq`, `prev_hash` and `hash`).
+Linking through the body's digest rather than the body itself lets an evidence packet prove that
+two records of one object are joined by the records between them while carrying only those
+records' digests, not their contents (which may concern other objects); keeping `seq` out of the
+body lets the digest be computed once, when the record is written, so sealing only links.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from backend.encoding import canonical
 
 GENESIS = "0" * 64
-BODY_FIELDS = ("seq", "tenant", "mode", "actor", "role", "action", "object", "scope", "policy", "detail", "request_id", "occurred_at")
+BODY_FIELDS = ("tenant", "mode", "actor", "role", "action", "object", "scope", "policy", "detail", "request_id", "occurred_at")
 
 
 def _sha256(value: object) -> str:
@@ -29,9 +30,9 @@ def record_digest(body: dict) -> str:
     return _sha256({name: body[name] for name in BODY_FIELDS})
 
 
-def link_hash(prev_hash: str, digest: str) -> str:
-    """The chain hash of a record whose body digest is `digest`, following `prev_hash`."""
-    return _sha256({"prev_hash": prev_hash, "record_digest": digest})
+def link_hash(seq: int, prev_hash: str, digest: str) -> str:
+    """The chain hash of record `seq`, whose body digest is `digest`, following `prev_hash`."""
+    return _sha256({"prev_hash": prev_hash, "record_digest": digest, "seq": seq})
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def first_break(links: list[Link], start_hash: str | None = None) -> Break | Non
             return Break(previous_seq + 1, f"record seq {previous_seq + 1} is missing (seq {link.seq} follows seq {previous_seq})")
         if expected_prev is not None and link.prev_hash != expected_prev:
             return Break(link.seq, f"record seq {link.seq}: prev_hash does not match the hash of seq {link.seq - 1}")
-        if link_hash(link.prev_hash, link.record_digest) != link.hash:
+        if link_hash(link.seq, link.prev_hash, link.record_digest) != link.hash:
             return Break(link.seq, f"record seq {link.seq}: hash does not match its contents")
         expected_prev, previous_seq = link.hash, link.seq
     return None

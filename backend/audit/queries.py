@@ -26,7 +26,8 @@ class AuditFilter:
 
 def records_page(session: Session, chain: str, mode: str | None, wanted: AuditFilter, *, before: int | None = None, limit: int = 25) -> dict:
     """Sealed records of `chain` in `mode` (None: every mode) matching `wanted`, newest first,
-    starting below seq `before` (keyset paging stays fast however long the chain grows)."""
+    starting below the cursor `before` (the `next_before` of the previous page). Keyset paging on
+    the insertion id, which every filter index ends in, stays fast however long the chain grows."""
     query = select(AuditRecord).where(AuditRecord.chain == chain, AuditRecord.seq.is_not(None))
     conditions = [
         (mode, lambda: AuditRecord.mode == mode),
@@ -35,14 +36,14 @@ def records_page(session: Session, chain: str, mode: str | None, wanted: AuditFi
         (wanted.action, lambda: AuditRecord.action == wanted.action),
         (wanted.since, lambda: AuditRecord.occurred_at >= wanted.since),
         (wanted.until, lambda: AuditRecord.occurred_at < wanted.until),
-        (before, lambda: AuditRecord.seq < before),
+        (before, lambda: AuditRecord.id < before),
     ]
     for value, condition in conditions:
         if value is not None:
             query = query.where(condition())
-    rows = session.execute(query.order_by(AuditRecord.seq.desc()).limit(limit + 1)).scalars().all()
-    data = [render(r) for r in rows[:limit]]
-    return {"object": "list", "data": data, "has_more": len(rows) > limit, "next_before": data[-1]["seq"] if len(rows) > limit else None}
+    rows = session.execute(query.order_by(AuditRecord.id.desc()).limit(limit + 1)).scalars().all()
+    page = rows[:limit]
+    return {"object": "list", "data": [render(r) for r in page], "has_more": len(rows) > limit, "next_before": page[-1].id if len(rows) > limit else None}
 
 
 def chain_status(session: Session, chain: str) -> dict:

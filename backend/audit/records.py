@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Row
 from sqlmodel import Session
 
+from backend.audit.chain import record_digest
 from backend.clock import to_iso
 from backend.db import transactions
 from backend.db.bulk import insert_rows
@@ -65,7 +66,24 @@ def for_scope(scope: Scope, action: str, object_id: str | None, route: str, at: 
     )
 
 
+def _body(entry: AuditEntry) -> dict:
+    return {
+        "tenant": entry.tenant,
+        "mode": entry.mode,
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "object": entry.object_id,
+        "scope": entry.scope,
+        "policy": entry.policy,
+        "detail": entry.detail,
+        "request_id": entry.request_id,
+        "occurred_at": to_iso(entry.occurred_at),
+    }
+
+
 def _row(entry: AuditEntry) -> dict:
+    """The stored row; its body digest is computed here, once, so sealing only links."""
     return {
         "chain": entry.chain,
         "seq": None,
@@ -80,6 +98,7 @@ def _row(entry: AuditEntry) -> dict:
         "detail_json": dumps(entry.detail).decode(),
         "request_id": entry.request_id,
         "occurred_at": entry.occurred_at,
+        "record_digest": record_digest(_body(entry)),
         "prev_hash": None,
         "hash": None,
     }
@@ -98,9 +117,9 @@ def record_alone(db: Database, entries: list[AuditEntry]) -> None:
 
 
 def body_of(row: AuditRecord | Row) -> dict:
-    """The hashed body of a stored record (a model or a Core row), in the contract's field names."""
+    """The hashed body of a stored record (a model or a Core row), in the contract's field names,
+    recomputed from its columns (the verifier trusts no stored digest)."""
     return {
-        "seq": row.seq,
         "tenant": row.tenant_id,
         "mode": row.mode,
         "actor": row.actor,
@@ -116,5 +135,5 @@ def body_of(row: AuditRecord | Row) -> dict:
 
 
 def render(row: AuditRecord) -> dict:
-    """A sealed record as the API and evidence packets show it: its body, then its links."""
-    return {**body_of(row), "prev_hash": row.prev_hash, "hash": row.hash}
+    """A sealed record as the API and evidence packets show it: its seq and body, then its links."""
+    return {"seq": row.seq, **body_of(row), "prev_hash": row.prev_hash, "hash": row.hash}

@@ -14,8 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from backend.audit.chain import GENESIS, link_hash, record_digest
-from backend.audit.records import body_of
+from backend.audit.chain import GENESIS, link_hash
 from backend.db import transactions
 from backend.db.bulk import update_by_id
 from backend.db.engine import Database
@@ -57,15 +56,15 @@ def lock_head(session: Session, chain: str) -> AuditChain:
 def _seal_batch(session: Session, chain: str) -> int:
     head = lock_head(session, chain)
     table = AuditRecord.__table__
-    rows = session.connection().execute(select(table).where(table.c.chain == chain, table.c.seq.is_(None)).order_by(table.c.id).limit(BATCH)).all()
+    query = select(table.c.id, table.c.record_digest).where(table.c.chain == chain, table.c.seq.is_(None)).order_by(table.c.id).limit(BATCH)
+    rows = session.connection().execute(query).all()
     if not rows:
         return 0
     seq, prev = head.seq, head.hash
     updates = []
     for row in rows:
         seq += 1
-        digest = record_digest({**body_of(row), "seq": seq})
-        current = link_hash(prev, digest)
+        current = link_hash(seq, prev, row.record_digest)
         updates.append((row.id, seq, prev, current))
         prev = current
     update_by_id(session.connection(), AuditRecord.__table__, LINK_COLUMNS, updates)

@@ -172,7 +172,13 @@ class Event(SQLModel, table=True):
     """The outbox: written in the transaction of the change it describes, relayed to JetStream later."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_scope_seq", "tenant_id", "mode", "seq"), Index("ix_events_object", "tenant_id", "mode", "object_id", "seq"))
+    __table_args__ = (
+        Index("ix_events_scope_seq", "tenant_id", "mode", "seq"),
+        Index("ix_events_object", "tenant_id", "mode", "object_id", "seq"),
+        # The relay's queue: only the events not yet published, so finding the next batch costs
+        # the same however long the log grows.
+        Index("ix_events_unpublished", "seq", sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL")),
+    )
     seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
     id: str = Field(unique=True, max_length=40)
     tenant_id: str = Field(max_length=40)
@@ -223,16 +229,17 @@ class AuditRecord(SQLModel, table=True):
 
     `chain` is the tenant id (or `platform` for attempts no tenant can be named for). `seq`,
     `prev_hash` and `hash` stay null until the sealer links the record into its chain after
-    commit, so chaining never serialises a tenant's writes on the request path.
+    commit, so chaining never serialises a tenant's writes on the request path. The filter
+    indexes end in `id`, not `seq`, so sealing (which sets `seq`) rewrites only two index entries.
     """
 
     __tablename__ = "audit_records"
     __table_args__ = (
         UniqueConstraint("chain", "seq", name="uq_audit_chain_seq"),
         Index("ix_audit_unsealed", "chain", "id", sqlite_where=text("seq IS NULL"), postgresql_where=text("seq IS NULL")),
-        Index("ix_audit_object", "chain", "object_id", "seq"),
-        Index("ix_audit_actor", "chain", "actor", "seq"),
-        Index("ix_audit_action", "chain", "action", "seq"),
+        Index("ix_audit_object", "chain", "object_id", "id"),
+        Index("ix_audit_actor", "chain", "actor", "id"),
+        Index("ix_audit_action", "chain", "action", "id"),
         Index("ix_audit_time", "chain", "occurred_at"),
     )
     id: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
@@ -249,6 +256,7 @@ class AuditRecord(SQLModel, table=True):
     detail_json: str = Field(sa_column=Column(Text, nullable=False))
     request_id: str | None = Field(default=None, max_length=40)
     occurred_at: datetime
+    record_digest: str = Field(max_length=64)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
 
@@ -264,3 +272,135 @@ class AuditChain(SQLModel, table=True):
     verified_at: datetime | None = None
     broken_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     broken_reason: str | None = Field(default=None, max_length=300)
+
+
+class Provider(SQLModel, table=True):
+    """A payment provider registered in one tenant and mode; its callbacks prove themselves by
+    signature. The signing secret is kept as issued because an HMAC is checked with the key itself;
+    during a rotation the previous secret also verifies until `previous_secret_expires_at`."""
+
+    __tablename__ = "providers"
+    __table_args__ = (Index("ix_providers_scope_created", "tenant_id", "mode", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    name: str = Field(max_length=200)
+    signing_secret: str = Field(max_length=80)
+    previous_secret: str | None = Field(default=None, max_length=80)
+    previous_secret_expires_at: datetime | None = None
+    created_at: datetime
+    rotated_at: datetime | None = None
+
+
+class ProviderCallback(SQLModel, table=True):
+    """Every verified callback a provider sent, with its outcome and why.
+
+    The first receipt of a `webhook_id` is unique per provider (copies point to it through
+    `duplicate_of`), so a message applies at most once however many copies race in.
+    """
+
+    __tablename__ = "provider_callbacks"
+    __table_args__ = (
+        Index("uq_provider_callbacks_first", "provider_id", "webhook_id", unique=True, sqlite_where=text("duplicate_of IS NULL"), postgresql_where=text("duplicate_of IS NULL")),
+        Index("ix_provider_callbacks_reference", "provider_id", "reference", "sequence"),
+        Index("ix_provider_callbacks_received", "provider_id", "received_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    provider_id: str = Field(foreign_key="providers.id", max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    webhook_id: str = Field(max_length=255)
+    duplicate_of: str | None = Field(default=None, max_length=40)
+    type: str | None = Field(default=None, max_length=64)
+    reference: str | None = Field(default=None, max_length=64)
+    sequence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    occurred_at: datetime | None = None
+    received_at: datetime
+    outcome: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a tenant's events go in one mode, which types, and how they are signed.
+
+    `failing_since` is the first failed attempt since the last success: an endpoint that has
+    failed for the whole disable window is disabled."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_scope", "tenant_id", "mode", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    url: str = Field(max_length=2048)
+    description: str | None = Field(default=None, max_length=500)
+    event_types_json: str = Field(sa_column=Column(Text, nullable=False))
+    signing: str = Field(max_length=8)
+    rate_limit: int | None = None
+    status: str = Field(default="enabled", max_length=10)
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    disabled_at: datetime | None = None
+    failing_since: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookSecret(SQLModel, table=True):
+    """An endpoint's signing key (`whsec_` or `whsk_`); a rotated-out key keeps signing until
+    `expires_at` (the overlap window), the current one has none."""
+
+    __tablename__ = "webhook_secrets"
+    id: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", index=True, max_length=40)
+    secret: str = Field(max_length=100)
+    public_key: str | None = Field(default=None, max_length=100)
+    created_at: datetime
+    expires_at: datetime | None = None
+
+
+class WebhookMessage(SQLModel, table=True):
+    """One event for one endpoint: `id` is the `webhook-id` header, `body` the exact bytes signed
+    on every attempt, `step` the attempts made in the current run of the retry schedule."""
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_event"),
+        Index("ix_webhook_messages_due", "status", "next_attempt_at"),
+        Index("ix_webhook_messages_endpoint", "endpoint_id", "event_occurred_at"),
+        Index("ix_webhook_messages_endpoint_status", "endpoint_id", "status"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", max_length=40)
+    event_id: str = Field(max_length=40)
+    event_type: str = Field(max_length=64)
+    event_occurred_at: datetime
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=10)
+    step: int = 0
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    created_at: datetime
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """Every delivery attempt, kept: outcome, timing, the receiver's answer and what comes next."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_endpoint", "endpoint_id", "attempted_at"), Index("ix_webhook_attempts_message", "message_id", "attempted_at"))
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    endpoint_id: str = Field(max_length=40)
+    message_id: str = Field(foreign_key="webhook_messages.id", max_length=40)
+    attempt: int
+    attempted_at: datetime
+    status: str = Field(max_length=10)
+    duration_ms: int
+    response_code: int | None = None
+    error_kind: str | None = Field(default=None, max_length=12)
+    error: str | None = Field(default=None, max_length=300)
+    response_excerpt: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime | None = None

@@ -17,7 +17,7 @@ def _before(request: Request) -> int | None:
     if raw is None:
         return None
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-        raise ZentraError("validation_error", "before must be a record seq (a positive integer)", "before")
+        raise ZentraError("validation_error", "before must be the next_before cursor of a previous page", "before")
     return int(raw)
 
 

@@ -46,15 +46,16 @@ def upgrade() -> None:
     sa.Column('detail_json', sa.Text(), nullable=False),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('occurred_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('record_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('chain', 'seq', name='uq_audit_chain_seq')
     )
     with op.batch_alter_table('audit_records', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_action', ['chain', 'action', 'seq'], unique=False)
-        batch_op.create_index('ix_audit_actor', ['chain', 'actor', 'seq'], unique=False)
-        batch_op.create_index('ix_audit_object', ['chain', 'object_id', 'seq'], unique=False)
+        batch_op.create_index('ix_audit_action', ['chain', 'action', 'id'], unique=False)
+        batch_op.create_index('ix_audit_actor', ['chain', 'actor', 'id'], unique=False)
+        batch_op.create_index('ix_audit_object', ['chain', 'object_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_time', ['chain', 'occurred_at'], unique=False)
         batch_op.create_index('ix_audit_unsealed', ['chain', 'id'], unique=False, sqlite_where=sa.text('seq IS NULL'), postgresql_where=sa.text('seq IS NULL'))
 

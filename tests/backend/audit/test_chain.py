@@ -7,7 +7,7 @@ from backend.audit.chain import GENESIS, Link, first_break, link_hash, record_di
 
 def _body(seq: int, action: str = "account.create") -> dict:
     return {
-        "seq": seq, "tenant": "ten_1", "mode": "sandbox", "actor": "api_key:key_1", "role": "api_key", "action": action,
+        "tenant": "ten_1", "mode": "sandbox", "actor": "api_key:key_1", "role": "api_key", "action": action,
         "object": f"acct_{seq}", "scope": "POST /v1/accounts", "policy": {}, "detail": {}, "request_id": "req_1",
         "occurred_at": "2026-11-21T00:00:00.000000Z",
     }
@@ -17,7 +17,7 @@ def _chain(n: int) -> list[Link]:
     links, prev = [], GENESIS
     for seq in range(1, n + 1):
         digest = record_digest(_body(seq))
-        links.append(Link(seq, digest, prev, link_hash(prev, digest)))
+        links.append(Link(seq, digest, prev, link_hash(seq, prev, digest)))
         prev = links[-1].hash
     return links
 
@@ -49,6 +49,6 @@ def test_each_kind_of_break_is_named():
     assert first_break([links[0], links[2], links[3]]).seq == 2
     assert "seq 2 is missing" in first_break([links[0], links[2], links[1], links[3]]).reason
     assert "out of order" in first_break([links[0], links[1], links[2], links[1]]).reason
-    relinked = Link(3, links[2].record_digest, GENESIS, link_hash(GENESIS, links[2].record_digest))
+    relinked = Link(3, links[2].record_digest, GENESIS, link_hash(3, GENESIS, links[2].record_digest))
     assert "seq 3: prev_hash" in first_break([links[0], links[1], relinked]).reason
     assert "seq 1: prev_hash" in first_break(_chain(2), start_hash="f" * 64).reason
