@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from state.live import LiveState
 from state.session import SessionState
 from zentra_ui.components.ui import MONO
 
@@ -143,6 +144,14 @@ def mode_switch() -> rx.Component:
     )
 
 
+def live_badge() -> rx.Component:
+    """How many events this session has been pushed since it connected (the room is live)."""
+    return rx.tooltip(
+        rx.badge(rx.icon("radio", size=12), LiveState.live_events.to_string(), color_scheme="grass", variant="soft", radius="full", font_family=MONO, data_testid="live-events"),
+        content="Events pushed live to this session",
+    )
+
+
 def operator_badge() -> rx.Component:
     return rx.vstack(
         rx.text(SessionState.operator_name, size="2", weight="medium", data_testid="operator-name"),
@@ -162,6 +171,7 @@ def topbar(title, crumbs: rx.Component | None = None) -> rx.Component:
         ),
         rx.spacer(),
         rx.hstack(
+            live_badge(),
             tenant_switch(),
             mode_switch(),
             operator_badge(),
