@@ -14,11 +14,19 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from backend.audit.records import AuditEntry
-from backend.db.tables import Account, Event, Hold, Posting, Provider
+from backend.db.tables import (
+    Account,
+    Event,
+    Hold,
+    Posting,
+    Provider,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from backend.errors import ZentraError
 from backend.tenancy.scope import Scope
 
-OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider}
+OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider, "we": WebhookEndpoint, "msg": WebhookMessage}
 LOOKUP_CODES = {"not_found", "unknown_account"}
 
 

@@ -50,6 +50,14 @@ class ApiRateLimiter:
         if wait is not None:
             raise ZentraError("rate_limited", f"too many requests for this API key or its tenant; retry in {wait} s", retry_after=wait)
 
+    async def admit_caller(self, caller: str) -> None:
+        """Take a token from the bucket of a caller without an API key (a provider posting
+        callbacks, named by its id), with the per-key limit: unauthenticated traffic is bounded
+        before it can verify, record or change anything."""
+        wait = await self._buckets.take([(f"caller:{caller}", self._key_limit)])
+        if wait is not None:
+            raise ZentraError("rate_limited", f"too many requests for {caller}; retry in {wait} s", retry_after=wait)
+
     async def _tenant(self, digest: str, raw_key: str) -> str | None:
         """The key's tenant, from the table or looked up once; the oldest entry makes room."""
         if digest in self._tenants:

@@ -144,3 +144,14 @@ def test_the_api_takes_its_limits_and_store_from_the_settings(runtime, store):
         with redis.Redis.from_url(REDIS_URL) as client:
             assert client.delete(f"{PREFIX}key:{hashlib.sha256(tenant.sandbox_key.encode()).hexdigest()}") == 1
             client.delete(f"{PREFIX}tenant:{tenant.tenant_id}")
+
+
+def test_unsigned_callbacks_to_a_provider_are_bounded_before_they_are_verified(limited, runtime):
+    """Callbacks carry no API key: their provider's bucket stops a flood before any signature
+    check, audit record or state change."""
+    api = Api(limited.url, make_tenant(runtime).sandbox_key)
+    provider = api.post("/providers", {"name": "flood"}).json()["id"]
+    limited.refill()
+    forged = {"webhook-id": "msg_x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"}
+    answers = [httpx.post(f"{limited.url}/v1/providers/{provider}/callbacks", content=b"{}", headers=forged).status_code for _ in range(4)]
+    assert answers == [400, 400, 400, 429]
