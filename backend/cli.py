@@ -1,4 +1,4 @@
-"""The `zentra` command: demo, run, api, admin create-tenant, verify."""
+"""The `zentra` command: demo, run, api, relay, admin create-tenant, verify."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.db import transactions
+from backend.events.nats_server import nats_for
 from backend.evidence.signing import KeyFormatError, resolve_public_key
 from backend.evidence.verification import verify_packet
 from backend.operators.directory import Login, issue_admin_login
@@ -26,7 +27,24 @@ def _api(args: argparse.Namespace) -> int:
     runtime = open_runtime(Settings.from_env())
     workers = require_single_worker(runtime, args.workers)
     runtime.db.dispose()
-    uvicorn.run("backend.api.asgi:build", factory=True, host=args.host, port=args.port, log_level="warning", workers=workers)
+    with nats_for(runtime.settings):  # the workers' relay reads ZENTRA_NATS_URL from the environment
+        uvicorn.run("backend.api.asgi:build", factory=True, host=args.host, port=args.port, log_level="warning", workers=workers)
+    return 0
+
+
+def _relay(_args: argparse.Namespace) -> int:
+    """The outbox relay alone, until SIGTERM or SIGINT: beside serving processes it waits for
+    their relay's lock (one publishes per database) and takes over if that one stops."""
+    import asyncio
+
+    from backend.events.relay import relay_until_signalled
+
+    settings = Settings.from_env()
+    if not settings.nats_url:
+        print("zentra relay needs ZENTRA_NATS_URL: the NATS server to publish to", file=sys.stderr)
+        return 2
+    runtime = open_runtime(settings)
+    asyncio.run(relay_until_signalled(runtime.db, settings.nats_url))
     return 0
 
 
@@ -85,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only; SQLite has one writer)")
     api.set_defaults(func=_api)
+    commands.add_parser("relay", help="relay the event outbox to JetStream at ZENTRA_NATS_URL (serving processes also do)").set_defaults(func=_relay)
     admin = commands.add_parser("admin", help="administration").add_subparsers(dest="admin_command", required=True)
     tenant = admin.add_parser("create-tenant", help="create a tenant and print its keys")
     tenant.add_argument("name")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.config import Settings
+from backend.events.nats_server import nats_for
 from backend.runtime import open_runtime
 from backend.sandbox.seed import ensure_demo_tenant
 
@@ -46,6 +47,8 @@ def serve(*, demo: bool, prod: bool) -> int:
         print(f"HTTP API:        http://localhost:{PORT}/v1  (OpenAPI at /v1/openapi.json)")
     runtime.db.dispose()
     env_mode = "prod" if (prod or demo) else "preview"
-    env = reflex_env({"ZENTRA_DATA_DIR": str(settings.data_dir), "ZENTRA_DATABASE_URL": settings.database_url, "GRANIAN_WORKERS": os.environ.get("GRANIAN_WORKERS", "1")})
     command = [sys.executable, "-m", "reflex", "run", "--env", env_mode, "--frontend-port", str(PORT)]
-    return subprocess.call(command, cwd=PROJECT_ROOT, env=env)
+    with nats_for(settings) as nats_url:  # exports ZENTRA_NATS_URL when it starts the embedded server
+        print(f"Event stream:    {nats_url}  (JetStream stream ZENTRA_EVENTS)")
+        env = reflex_env({"ZENTRA_DATA_DIR": str(settings.data_dir), "ZENTRA_DATABASE_URL": settings.database_url, "GRANIAN_WORKERS": os.environ.get("GRANIAN_WORKERS", "1")})
+        return subprocess.call(command, cwd=PROJECT_ROOT, env=env)

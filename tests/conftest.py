@@ -1,5 +1,6 @@
 """Shared fixtures: a migrated database (SQLite by default, a private PostgreSQL schema when
-ZENTRA_TEST_DATABASE_URL is set), fresh tenants, and the HTTP API served by a real uvicorn."""
+ZENTRA_TEST_DATABASE_URL is set), fresh tenants, the HTTP API served by a real uvicorn, and NATS
+(ZENTRA_TEST_NATS_URL or the embedded server)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from sqlalchemy import create_engine, text
 from backend.api.app import create_api
 from backend.config import Settings
 from backend.db import transactions
+from backend.events.nats_server import EmbeddedNats
 from backend.runtime import Runtime, install, open_runtime
 from backend.tenancy.scope import Scope
 from backend.tenancy.tenants import create_tenant
 
 PG_URL = os.environ.get("ZENTRA_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("ZENTRA_TEST_REDIS_URL")
+NATS_URL = os.environ.get("ZENTRA_TEST_NATS_URL")
 
 
 def free_port() -> int:
@@ -104,6 +107,25 @@ def redis_url() -> str:
     if not REDIS_URL:
         pytest.skip("ZENTRA_TEST_REDIS_URL is not set: this test needs a real Redis server")
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory) -> Iterator[str]:
+    """The NATS server given by ZENTRA_TEST_NATS_URL, else an embedded one for the session. It may
+    be shared with other runs: read only your tenant's subjects (`zentra.<tenant>.>`), and never
+    stop it (fault tests use `embedded_nats`)."""
+    if NATS_URL:
+        yield NATS_URL
+        return
+    with EmbeddedNats(tmp_path_factory.mktemp("nats")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def embedded_nats(tmp_path) -> Iterator[EmbeddedNats]:
+    """A private embedded server (JetStream store under tmp_path) that a test may stop and start."""
+    with EmbeddedNats(tmp_path / "nats-data") as server:
+        yield server
 
 
 @contextlib.contextmanager

@@ -364,9 +364,8 @@ class WebhookMessage(SQLModel, table=True):
     __tablename__ = "webhook_messages"
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_event"),
-        Index("ix_webhook_messages_due", "status", "next_attempt_at"),
         Index("ix_webhook_messages_endpoint", "endpoint_id", "event_occurred_at"),
-        Index("ix_webhook_messages_endpoint_status", "endpoint_id", "status"),
+        Index("ix_webhook_messages_due", "endpoint_id", "status", "next_attempt_at"),
     )
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(max_length=40)

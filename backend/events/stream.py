@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
 
 STREAM = "ZENTRA_EVENTS"
 SUBJECTS = ["zentra.>"]
@@ -30,6 +31,8 @@ def scope_subjects(tenant_id: str, mode: str) -> str:
 
 
 def config() -> StreamConfig:
+    """File storage, limits retention: an event leaves the stream after MAX_AGE (the database's
+    outbox keeps every event for good)."""
     return StreamConfig(
         name=STREAM,
         subjects=SUBJECTS,
@@ -42,10 +45,11 @@ def config() -> StreamConfig:
 
 
 async def ensure_stream(js) -> None:
-    """Create the stream, or bring an existing one to this configuration (idempotent)."""
+    """Create the stream, or bring an existing one to this configuration (idempotent). Only
+    "not found" means create: a timeout (NATS down) must surface, not be answered with an add."""
     try:
         await js.stream_info(STREAM)
-    except Exception:  # noqa: BLE001 - nats raises NotFoundError; anything else surfaces on add
+    except NotFoundError:
         await js.add_stream(config())
         return
     await js.update_stream(config())
