@@ -78,6 +78,14 @@ class SessionState(rx.State):
     def can_manage_holds(self) -> bool:
         return "holds.capture" in self.permissions
 
+    @rx.var(cache=True)
+    def can_view_webhooks(self) -> bool:
+        return "webhooks.view" in self.permissions
+
+    @rx.var(cache=True)
+    def can_manage_webhooks(self) -> bool:
+        return "webhooks.manage" in self.permissions
+
     def _client_token(self) -> str:
         return str(self.router.session.client_token or "")
 

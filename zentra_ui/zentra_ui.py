@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from zentra_ui.pages import account, accounts, events, evidence, index, signin
+from zentra_ui.pages import (
+    account,
+    accounts,
+    events,
+    evidence,
+    index,
+    signin,
+    webhook,
+    webhooks,
+)
 
 API_PREFIX = "/v1"
 
@@ -57,5 +66,5 @@ async def live_push(app: rx.App) -> None:
 
 app.register_lifespan_task(live_push)
 
-for module in (index, signin, accounts, account, evidence, events):
+for module in (index, signin, accounts, account, evidence, events, webhooks, webhook):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

@@ -29,6 +29,7 @@ from backend.operators import audit, directory, tokens
 from backend.operators.sessions import OperatorScope, verify
 from backend.runtime import Runtime
 from backend.tenancy.scope import Scope
+from backend.webhooks import recovery
 
 T = TypeVar("T")
 Credential = str | OperatorScope
@@ -138,3 +139,15 @@ def remove_operator(runtime: Runtime, credential: Credential, operator_id: str, 
         return directory.remove_membership(session, scope.tenant_id, operator_id)
 
     return perform(runtime, credential, "operators.manage", act, object_id=operator_id, detail={"change": "remove"}, request_id=request_id)
+
+
+def resend_webhook(runtime: Runtime, credential: Credential, endpoint_id: str, message_id: str, request_id: str | None = None) -> dict:
+    """Deliver one message again now (`webhooks.manage`), as `POST …/messages/{id}/resend`."""
+    act = lambda s, scope, now: recovery.resend(s, scope, endpoint_id, message_id, {}, now)  # noqa: E731
+    return perform(runtime, credential, "webhooks.manage", act, object_id=message_id, detail={"change": "resend", "endpoint": endpoint_id}, request_id=request_id)
+
+
+def recover_webhooks(runtime: Runtime, credential: Credential, endpoint_id: str, body: dict, request_id: str | None = None) -> dict:
+    """Count (`dry_run`) or send again what an endpoint missed since `since` (`webhooks.manage`)."""
+    act = lambda s, scope, now: recovery.recover(s, scope, endpoint_id, body, now)  # noqa: E731
+    return perform(runtime, credential, "webhooks.manage", act, object_id=endpoint_id, detail={"change": "recover", **body}, request_id=request_id)

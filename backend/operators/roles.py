@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({"admin", "compliance"}),
     "evidence.export": frozenset({"admin", "compliance"}),
     "operators.manage": frozenset({"admin"}),
+    "webhooks.view": frozenset({"admin", "support", "finance"}),
+    "webhooks.manage": frozenset({"admin", "support"}),
     "tenant.switch": frozenset(ROLES),
 }
 

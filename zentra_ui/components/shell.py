@@ -18,7 +18,7 @@ ROOMS = (
     ("Events", "/events", "activity", None),
     ("Intents", None, "route", None),
     ("Review queue", None, "user-check", None),
-    ("Webhooks", None, "radio-tower", None),
+    ("Webhooks", "/webhooks", "radio-tower", SessionState.can_view_webhooks),
     ("Finance", None, "scale", None),
     ("Evidence", "/evidence", "shield-check", SessionState.can_view_audit),
     ("Sandbox", None, "flask-conical", None),

@@ -18,6 +18,10 @@ STATUS_COLORS = (
     ("reversed", "tomato"),
     ("frozen", "tomato"),
     ("closed", "gray"),
+    ("succeeded", "grass"),
+    ("delivered", "grass"),
+    ("failed", "tomato"),
+    ("disabled", "tomato"),
 )
 
 

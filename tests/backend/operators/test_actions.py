@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from backend.clock import to_iso
 from backend.db import transactions
 from backend.db.tables import Account, Hold, OperatorMembership
 from backend.errors import ZentraError
@@ -18,6 +20,7 @@ from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings
 from backend.operators import actions, roles, sessions
 from backend.tenancy.scope import Scope
+from backend.webhooks import endpoints
 from tests.backend.operators.conftest import make_operator, open_session, records, rid
 from tests.conftest import make_tenant
 
@@ -48,7 +51,13 @@ def tenant_state(runtime, tenant_id: str) -> tuple:
     return transactions.read(runtime.db, unit)
 
 
-def attempts(runtime, tenant_id: str, hold_ids: list[str]) -> dict[str, Callable[[str, str], object]]:
+def make_endpoint(runtime, scope: Scope) -> str:
+    """A sandbox webhook endpoint (loopback is allowed in sandbox) to recover."""
+    body = {"url": "http://127.0.0.1:9/hooks", "event_types": ["ledger.*"]}
+    return transactions.write(runtime.db, lambda s: endpoints.create_endpoint(s, scope, body, runtime.now())["id"])
+
+
+def attempts(runtime, tenant_id: str, hold_ids: list[str], endpoint_id: str) -> dict[str, Callable[[str, str], object]]:
     """One way to try each action of the permission table: (token, request id) -> result."""
     return {
         "ledger.view": lambda token, r: actions.check(runtime, token, "ledger.view", request_id=r),
@@ -60,16 +69,18 @@ def attempts(runtime, tenant_id: str, hold_ids: list[str]) -> dict[str, Callable
         "evidence.export": lambda token, r: actions.check(runtime, token, "evidence.export", object_id="int_example", request_id=r),
         "operators.manage": lambda token, r: actions.invite_operator(runtime, token, {"email": f"new-{secrets.token_hex(4)}@example.com", "name": "New", "role": "viewer"}, r),
         "tenant.switch": lambda token, r: sessions.switch(runtime, token, tenant_id, "live", r),
+        "webhooks.view": lambda token, r: actions.check(runtime, token, "webhooks.view", request_id=r),
+        "webhooks.manage": lambda token, r: actions.recover_webhooks(runtime, token, endpoint_id, {"since": to_iso(runtime.now() - timedelta(hours=1)), "dry_run": True}, r),
     }
 
 
-UNRECORDED_READS = {"ledger.view", "audit.view"}
+UNRECORDED_READS = {"ledger.view", "audit.view", "webhooks.view"}
 
 
 def test_every_action_with_every_role_does_exactly_what_the_table_allows(runtime, tenant):
     people = {role: make_operator(runtime, {tenant.tenant_id: role}) for role in roles.ROLES}
     hold_ids = make_holds(runtime, tenant.sandbox, 3 * len(roles.ROLES))
-    tries = attempts(runtime, tenant.tenant_id, hold_ids)
+    tries = attempts(runtime, tenant.tenant_id, hold_ids, make_endpoint(runtime, tenant.sandbox))
     assert set(tries) == set(roles.PERMISSIONS), "every action in the table needs a way to try it here"
     succeeded = set()
     for role, person in people.items():
