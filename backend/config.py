@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.ratelimit.buckets import Limit
+from backend.webhooks.settings import WebhookSettings
 
 # Generous enough that one client at full ledger speed (bench/ledger.py) is never throttled.
 DEFAULT_KEY_LIMIT = Limit(rate=2000, burst=4000)
@@ -24,6 +25,7 @@ class Settings:
     session_lifetime_seconds: int = 12 * 3600
     rate_limit_key: Limit = DEFAULT_KEY_LIMIT
     rate_limit_tenant: Limit = DEFAULT_TENANT_LIMIT
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -37,6 +39,7 @@ class Settings:
             session_lifetime_seconds=int(os.environ.get("ZENTRA_SESSION_LIFETIME_SECONDS") or 12 * 3600),
             rate_limit_key=_limit("ZENTRA_RATE_LIMIT_KEY", DEFAULT_KEY_LIMIT),
             rate_limit_tenant=_limit("ZENTRA_RATE_LIMIT_TENANT", DEFAULT_TENANT_LIMIT),
+            webhooks=WebhookSettings.from_env(),
         )
 
 

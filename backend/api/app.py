@@ -12,7 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api.requests import API_PREFIX, error_response, request_id, route_of
-from backend.api.routes import accounts, audit, events, evidence, holds, ledger_entries
+from backend.api.routes import (
+    accounts,
+    audit,
+    events,
+    evidence,
+    holds,
+    ledger_entries,
+    providers,
+    webhooks,
+)
 from backend.audit.denials import unauthenticated
 from backend.audit.records import record_alone
 from backend.errors import ZentraError
@@ -26,7 +35,7 @@ def create_api(runtime: Runtime, rate_limiter: ApiRateLimiter | None = None) -> 
     """The API over `runtime`, with its rate limiter (built from the settings unless given)."""
     app = FastAPI(title="Zentra API", version="1", openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.state.rate_limiter = rate_limiter or open_rate_limiter(runtime)
-    for module in (accounts, ledger_entries, holds, events, audit, evidence):
+    for module in (accounts, ledger_entries, holds, events, audit, evidence, providers, webhooks):
         app.include_router(module.router(runtime), prefix=API_PREFIX)
 
     @app.exception_handler(ZentraError)

@@ -16,6 +16,8 @@ from backend.api.app import create_api
 from backend.audit.sealer import seal
 from backend.db import transactions
 from backend.db.tables import AuditRecord
+from tests.backend.providers.support import body as callback_body
+from tests.backend.providers.support import deliver, register
 from tests.conftest import Api, make_tenant
 
 # Each endpoint, and how an intruder reaches for the owner's objects through it:
@@ -47,6 +49,23 @@ PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("GET", "/v1/audit"): [],  # filters within the caller's own chain (checked below: empty)
     ("GET", "/v1/audit/status"): [],
     ("GET", "/v1/evidence/{object_id}"): [("/evidence/{customer}", None, "not_found"), ("/evidence/{posting}", None, "not_found")],
+    ("POST", "/v1/providers"): [],
+    ("GET", "/v1/providers/{provider_id}"): [("/providers/{provider}", None, "not_found")],
+    ("POST", "/v1/providers/{provider_id}/rotate-secret"): [("/providers/{provider}/rotate-secret", {}, "not_found")],
+    ("GET", "/v1/providers/{provider_id}/callbacks"): [("/providers/{provider}/callbacks", None, "not_found")],
+    # signed by a provider, not called with an API key: see test_a_provider_callback_cannot_reach_another_scope
+    ("POST", "/v1/providers/{provider_id}/callbacks"): [],
+    ("POST", "/v1/webhook-endpoints"): [],
+    ("GET", "/v1/webhook-endpoints"): [],
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): [("/webhook-endpoints/{webhook}", None, "not_found")],
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}"): [("/webhook-endpoints/{webhook}", {"description": "x"}, "not_found")],
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): [("/webhook-endpoints/{webhook}/rotate-secret", {}, "not_found")],
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/disable"): [("/webhook-endpoints/{webhook}/disable", {}, "not_found")],
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/enable"): [("/webhook-endpoints/{webhook}/enable", {}, "not_found")],
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/recover"): [("/webhook-endpoints/{webhook}/recover", {"since": "2026-01-01T00:00:00Z"}, "not_found")],
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/attempts"): [("/webhook-endpoints/{webhook}/attempts", None, "not_found")],
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/messages"): [("/webhook-endpoints/{webhook}/messages", None, "not_found")],
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/messages/{message_id}/resend"): [("/webhook-endpoints/{webhook}/messages/{webhook_message}/resend", {}, "not_found")],
 }
 PUBLIC: set[tuple[str, str]] = {("GET", "/v1/evidence/public-key")}  # the evidence key is published to all
 
@@ -66,8 +85,13 @@ def world(api_url, runtime, tenant):
     pending = owner.post("/ledger-entries", {"debit": customer, "credit": merchant, "amount_minor": 100, "pending": True}).json()["posting_id"]
     hold = owner.post("/holds", {"account": customer, "amount_minor": 50, "ttl_seconds": 600, "reason": "r", "source_request": "s"}).json()["id"]
     event = owner.get("/events").json()["data"][0]["id"]
+    provider = register(owner)["id"]
+    webhook = owner.post("/webhook-endpoints", {"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}).json()["id"]
+    owner.account()  # an event after the endpoint, which recover turns into a message
+    owner.post(f"/webhook-endpoints/{webhook}/recover", {"since": owner.get(f"/webhook-endpoints/{webhook}").json()["created_at"]})
+    webhook_message = owner.get(f"/webhook-endpoints/{webhook}/messages").json()["data"][0]["id"]
     intruders = {"wrong_mode": Api(api_url, tenant.live_key), "wrong_tenant": Api(api_url, make_tenant(runtime, "Other").sandbox_key)}
-    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event}
+    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message}
     return owner, intruders, ids
 
 
@@ -88,8 +112,11 @@ def _snapshot(owner: Api, ids: dict) -> dict:
         "pending": owner.get(f"/ledger-entries/{ids['pending']}").json()["status"],
         "posting": owner.get(f"/ledger-entries/{ids['posting']}").json(),
         "hold": owner.get(f"/holds/{ids['hold']}").json(),
+        "provider": owner.get(f"/providers/{ids['provider']}").json(),
+        "webhook": owner.get(f"/webhook-endpoints/{ids['webhook']}").json(),
+        "webhook_messages": owner.get(f"/webhook-endpoints/{ids['webhook']}/messages").json(),
         "events": [e["id"] for e in owner.get("/events", params={"limit": 100}).json()["data"]],
-        "audit": [r["hash"] for r in owner.get("/audit", params={"limit": 100}).json()["data"] if r["action"] != "access.denied"],
+        "audit": [r["hash"] for r in owner.get("/audit", params={"limit": 100}).json()["data"] if not r["action"].endswith(".denied")],
     }
 
 
@@ -149,3 +176,22 @@ def test_missing_or_forged_keys_are_unauthorized_and_recorded(api_url, runtime, 
     r = httpx.post(api_url + "/v1/accounts", headers=headers, json={"customer": "c", "currency": "USD", "account_type": "t", "idempotency_key": "k"})
     assert r.status_code == 401
     assert count() == before + 2
+
+
+def test_a_provider_callback_cannot_reach_another_scope(world, api_url, runtime, tenant):
+    """Another scope's provider naming the owner's hold is verified but rejected, changes nothing
+    and is a denial in the owner's chain; its secret does not open the owner's provider's URL."""
+    owner, intruders, ids = world
+    before = _snapshot(owner, ids)
+    for reason, intruder in intruders.items():
+        theirs = register(intruder, "Intruder Pay")
+        answer = deliver(api_url, theirs, callback_body(ids["hold"])).json()
+        assert answer["outcome"] == "rejected" and answer["reason"].startswith("unknown_reference"), reason
+        r = deliver(api_url, {**theirs, "id": ids["provider"]}, callback_body(ids["hold"]))
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "signature_invalid"), reason
+    assert _snapshot(owner, ids) == before
+    records = _denials(runtime, tenant.tenant_id)
+    assert [orjson.loads(r.policy_json)["reason"] for r in records] == ["wrong_mode", "wrong_tenant"]
+    assert all(r.object_id == ids["hold"] and r.role == "provider" and r.actor.startswith("provider:prv_") for r in records)
+    refused = select(func.count()).select_from(AuditRecord).where(AuditRecord.chain == tenant.tenant_id, AuditRecord.action == "provider.callback.denied")
+    assert transactions.read(runtime.db, lambda s: s.execute(refused).scalar_one()) == 2
