@@ -8,6 +8,7 @@ import reflex as rx
 
 from backend.events.log import latest_events
 from state.display import PAGE_SIZE, when
+from state.keyset import KeysetPages
 from state.session import SessionState, read
 
 MAX_DATA_CHARS = 160
@@ -27,18 +28,10 @@ def event_row(event: dict) -> dict[str, str]:
     }
 
 
-class EventsState(SessionState):
+class EventsState(KeysetPages, SessionState):
     rows: list[dict[str, str]] = []
-    has_more: bool = False
-    page_number: int = 1
     loaded: bool = False
     live_count: int = 0
-    _cursors: list[int | None] = [None]
-    _next_before: int | None = None
-
-    @rx.var(cache=True)
-    def has_prev(self) -> bool:
-        return self.page_number > 1
 
     @rx.var(cache=True)
     def range_label(self) -> str:
@@ -48,32 +41,20 @@ class EventsState(SessionState):
         scope = await self._scope()
         if scope is None:
             return self._to_signin()
-        before = self._cursors[-1]
+        before = self._cursor()
         page = await read(lambda s: latest_events(s, scope, before_seq=before, limit=PAGE_SIZE))
         self.rows = [event_row(e) for e in page["data"]]
-        self.has_more, self._next_before = page["has_more"], page["next_before"]
+        self._took(page)
         self.loaded = True
 
     @rx.event
     async def load(self):
-        self._cursors, self.page_number, self.live_count = [None], 1, 0
+        self._first_page()
+        self.live_count = 0
         return await self._fetch()
 
-    @rx.event
-    async def next_page(self):
-        if self.page_number == 1 and self.live_count:
-            await self._fetch()  # pushed rows moved the first page: take its cursor afresh
-        if self.has_more and self._next_before is not None:
-            self._cursors = [*self._cursors, self._next_before]
-            self.page_number += 1
-        return await self._fetch()
-
-    @rx.event
-    async def prev_page(self):
-        if len(self._cursors) > 1:
-            self._cursors = self._cursors[:-1]
-            self.page_number -= 1
-        return await self._fetch()
+    def _cursor_stale(self) -> bool:
+        return self.live_count > 0  # pushed rows moved the first page: take its cursor afresh
 
     def prepend(self, events: list[dict]) -> None:
         """Events pushed from the stream (already verified as this session's scope), newest first;

@@ -22,6 +22,7 @@ from backend.inputs import timestamp
 from backend.operators import actions
 from backend.runtime import current
 from state.display import PAGE_SIZE, when
+from state.keyset import KeysetPages
 from state.session import SessionState, call, read
 
 
@@ -46,12 +47,8 @@ def record_row(record: dict) -> dict[str, str]:
     }
 
 
-class EvidenceState(SessionState):
+class EvidenceState(KeysetPages, SessionState):
     records: list[dict[str, str]] = []
-    has_more: bool = False
-    page_number: int = 1
-    _cursors: list[int | None] = [None]
-    _next_before: int | None = None
     loaded: bool = False
     live: bool = True
     filter_actor: str = ""
@@ -71,10 +68,6 @@ class EvidenceState(SessionState):
     export_error: str = ""
     export_verdict: str = ""
     export_summary: str = ""
-
-    @rx.var(cache=True)
-    def has_prev(self) -> bool:
-        return self.page_number > 1
 
     @rx.var(cache=True)
     def range_label(self) -> str:
@@ -100,12 +93,11 @@ class EvidenceState(SessionState):
         wanted = self._filter()
         if wanted is None:
             return
-        db, tenant_id, mode, before = current().db, operator.tenant_id, operator.mode, self._cursors[-1]
+        db, tenant_id, mode, before = current().db, operator.tenant_id, operator.mode, self._cursor()
         await asyncio.to_thread(seal, db, tenant_id)
         page, status = await read(lambda s: (records_page(s, tenant_id, mode, wanted, before=before, limit=PAGE_SIZE), chain_status(s, tenant_id)))
         self.records = [record_row(r) for r in page["data"]]
-        self.has_more = page["has_more"]
-        self._next_before = page["next_before"]
+        self._took(page)
         self.chain_state = status["status"]
         self.sealed_seq, self.verified_seq = status["sealed_seq"], status["verified_seq"]
         self.verified_at = when(status["verified_at"])
@@ -114,8 +106,7 @@ class EvidenceState(SessionState):
 
     @rx.event
     async def load(self):
-        self._cursors = [None]
-        self.page_number = 1
+        self._first_page()
         return await self._fetch()
 
     @rx.event
@@ -142,20 +133,6 @@ class EvidenceState(SessionState):
     async def clear_filters(self):
         self.filter_actor = self.filter_object = self.filter_action = self.filter_since = self.filter_until = ""
         return await self.load()
-
-    @rx.event
-    async def next_page(self):
-        if self.has_more and self._next_before is not None:
-            self._cursors = [*self._cursors, self._next_before]
-            self.page_number += 1
-        return await self._fetch()
-
-    @rx.event
-    async def prev_page(self):
-        if len(self._cursors) > 1:
-            self._cursors = self._cursors[:-1]
-            self.page_number -= 1
-        return await self._fetch()
 
     @rx.event
     def set_export_id(self, value: str):
