@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,8 +28,11 @@ def _api(args: argparse.Namespace) -> int:
     runtime = open_runtime(Settings.from_env())
     workers = require_single_worker(runtime, args.workers)
     runtime.db.dispose()
+    # Sandbox providers are reached, and call back, at this server's own address.
+    os.environ.setdefault("ZENTRA_API_URL", f"http://{args.host}:{args.port}")
     with nats_for(runtime.settings):  # the workers' relay reads ZENTRA_NATS_URL from the environment
-        uvicorn.run("backend.api.asgi:build", factory=True, host=args.host, port=args.port, log_level="warning", workers=workers)
+        # A bounded graceful shutdown: a request stuck on a slow peer must not keep the process up.
+        uvicorn.run("backend.api.asgi:build", factory=True, host=args.host, port=args.port, log_level="warning", workers=workers, timeout_graceful_shutdown=10)
     return 0
 
 

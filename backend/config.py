@@ -12,6 +12,7 @@ from backend.webhooks.settings import WebhookSettings
 # Generous enough that one client at full ledger speed (bench/ledger.py) is never throttled.
 DEFAULT_KEY_LIMIT = Limit(rate=2000, burst=4000)
 DEFAULT_TENANT_LIMIT = Limit(rate=5000, burst=10000)
+DEFAULT_API_URL = "http://127.0.0.1:3000"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Settings:
     rate_limit_key: Limit = DEFAULT_KEY_LIMIT
     rate_limit_tenant: Limit = DEFAULT_TENANT_LIMIT
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    api_url: str = DEFAULT_API_URL  # where providers call back, and where sandbox providers are reached
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -40,6 +42,7 @@ class Settings:
             rate_limit_key=_limit("ZENTRA_RATE_LIMIT_KEY", DEFAULT_KEY_LIMIT),
             rate_limit_tenant=_limit("ZENTRA_RATE_LIMIT_TENANT", DEFAULT_TENANT_LIMIT),
             webhooks=WebhookSettings.from_env(),
+            api_url=(os.environ.get("ZENTRA_API_URL") or DEFAULT_API_URL).rstrip("/"),
         )
 
 

@@ -1,6 +1,6 @@
 """Background upkeep every serving process runs: expire due pending postings, forget old keys,
-seal audit records into their chains and re-verify the chains, relay the outbox to JetStream and
-deliver webhooks from it."""
+seal audit records into their chains and re-verify the chains, route ledgered intents to their
+providers and close their evidence, relay the outbox to JetStream and deliver webhooks from it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from backend.audit.sealer import seal
 from backend.audit.verifier import verify_all
 from backend.events.relay import Relay
 from backend.idempotency.keys import purge
+from backend.intents import evidencer, router
 from backend.ledger.expiry import sweep
 from backend.runtime import Runtime
 from backend.webhooks.dispatcher import run_forever as deliver_webhooks
@@ -27,11 +28,11 @@ VERIFY_INTERVAL_SECONDS = 30.0
 
 
 async def run_forever(runtime: Runtime) -> None:
-    """Run the ledger and audit upkeep loops, and the event relay and the webhook dispatcher when
+    """Run the ledger, audit and intent workers, and the event relay and the webhook dispatcher when
     NATS is configured (one process per database publishes at a time: see
     `backend.events.relay`; dispatchers share the work: see `backend.webhooks.dispatcher`),
     until cancelled."""
-    loops = [ledger_forever(runtime), audit_forever(runtime)]
+    loops = [ledger_forever(runtime), audit_forever(runtime), router.run_forever(runtime), evidencer.run_forever(runtime)]
     if runtime.settings.nats_url:
         loops.append(Relay(runtime.db, runtime.settings.nats_url, now=runtime.now).run())
         loops.append(deliver_webhooks(runtime, runtime.settings.nats_url))

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import plotly.graph_objects as go
 import reflex as rx
 
 from backend.errors import ZentraError
-from backend.ids import new_id
 from backend.ledger.accounts import get_account
 from backend.ledger.holds import list_holds
 from backend.ledger.queries import balance_history, postings_for_account
 from backend.money.currencies import format_minor
-from backend.operators import actions
 from backend.runtime import current
 from state.display import (
     PAGE_SIZE,
     account_facts,
+    clock,
     history_row,
     hold_row,
     page_label,
     posting_row,
 )
+from state.holds import HoldDialog
+from state.paging import last_offset
 from state.session import SessionState, read
 
 SECTIONS = ("postings", "holds", "history")
@@ -184,23 +183,24 @@ class AccountState(SessionState):
             self.not_found, self.loaded = True, True
             return
         view = result["account"]
-        self.account = account_facts(view)
+        zone = self.time_zone
+        self.account = account_facts(view, zone)
         currency, normal = view["currency"], view["normal_balance"]
         if "postings" in result:
             page = result["postings"]
-            self.postings = [posting_row(p, account_id) for p in page["data"]]
+            self.postings = [posting_row(p, account_id, zone) for p in page["data"]]
             self.postings_total = page["total"]
         if "holds" in result:
             page = result["holds"]
-            self.holds = [hold_row(h) for h in page["data"]]
+            self.holds = [hold_row(h, zone) for h in page["data"]]
             self.holds_total = page["total"]
         if "history" in result:
             page = result["history"]
-            self.history = [history_row(line, currency, normal) for line in page["data"]]
+            self.history = [history_row(line, currency, normal, zone) for line in page["data"]]
             self.history_total = page["total"]
             self._history_points = [{"at": line["effective_at"], "posted": int(line["posted"]), "available": int(line["available"])} for line in reversed(page["data"])]
         self.not_found, self.loaded = False, True
-        self.refreshed_at = now.strftime("%H:%M:%S UTC")
+        self.refreshed_at = clock(now, zone)
 
     @rx.event
     async def load(self):
@@ -221,7 +221,7 @@ class AccountState(SessionState):
     async def _page(self, section: str, delta: int):
         attr = f"{section}_offset"
         total = getattr(self, f"{section}_total")
-        offset = min(max(0, getattr(self, attr) + delta * PAGE_SIZE), max(0, (total - 1) // PAGE_SIZE * PAGE_SIZE))
+        offset = min(max(0, getattr(self, attr) + delta * PAGE_SIZE), last_offset(total))
         setattr(self, attr, offset)
         return await self._fetch(("account", section))
 
@@ -250,66 +250,5 @@ class AccountState(SessionState):
         return await self._page("history", -1)
 
 
-HOLD_ACTIONS = {"capture": actions.capture_hold, "release": actions.release_hold, "extend": actions.extend_hold}
-
-
-class HoldActionState(AccountState):
-    """Capture, release or extend one of the account's holds (support and admin), with a reason.
-
-    The server re-checks the session and the role inside the transaction that acts
-    (`backend.operators.actions`), so a hidden button is not the only guard.
-    """
-
-    hold_action: str = ""
-    hold_action_id: str = ""
-    hold_action_error: str = ""
-
-    @rx.var(cache=True)
-    def hold_dialog_open(self) -> bool:
-        return self.hold_action != ""
-
-    @rx.event
-    def open_hold_action(self, hold_id: str, action: str):
-        if action in HOLD_ACTIONS:
-            self.hold_action, self.hold_action_id, self.hold_action_error = action, hold_id, ""
-
-    @rx.event
-    def close_hold_action(self, _open: bool = False):
-        self.hold_action = self.hold_action_id = self.hold_action_error = ""
-
-    @rx.event
-    async def submit_hold_action(self, form_data: dict):
-        action, hold_id = self.hold_action, self.hold_action_id
-        body = _hold_body(action, form_data)
-        if isinstance(body, str):
-            self.hold_action_error = body
-            return
-        try:
-            await asyncio.to_thread(HOLD_ACTIONS[action], current(), self._token, hold_id, body)
-        except ZentraError as err:
-            if err.code == "unauthorized":
-                self._forget()
-                return self._to_signin()
-            self.hold_action_error = err.message
-            return
-        self.close_hold_action()
-        return await self._fetch()
-
-
-def _hold_body(action: str, form: dict) -> dict | str:
-    """The service body for `action` from the dialog's fields, or what is missing."""
-    reason = str(form.get("reason", "") or "").strip()
-    if not reason:
-        return "Give a reason: it is kept with the hold and in the audit chain."
-    body: dict = {"reason": reason[:500], "source_request": new_id("req")}
-    if action == "capture" and str(form.get("amount_minor", "") or "").strip():
-        raw = str(form["amount_minor"]).strip()
-        if not raw.isdigit():
-            return "Amount is a whole number of minor units (e.g. 1250 for 12.50 USD)."
-        body["amount_minor"] = int(raw)
-    if action == "extend":
-        raw = str(form.get("ttl_minutes", "") or "").strip()
-        if not raw.isdigit() or int(raw) <= 0:
-            return "Extend by a whole number of minutes."
-        body["ttl_seconds"] = int(raw) * 60
-    return body
+class HoldActionState(HoldDialog, AccountState):
+    """Capture, release or extend one of the account's holds (support and admin), with a reason."""

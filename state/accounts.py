@@ -6,29 +6,14 @@ import reflex as rx
 
 from backend.ledger.accounts import list_accounts
 from backend.runtime import current
-from state.display import PAGE_SIZE, account_row, page_label
+from state.display import PAGE_SIZE, account_row
+from state.paging import OffsetPages
 from state.session import SessionState, read
 
 
-class AccountsState(SessionState):
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    offset: int = 0
+class AccountsState(OffsetPages, SessionState):
     query: str = ""
     show_system: bool = False
-    loaded: bool = False
-
-    @rx.var(cache=True)
-    def range_label(self) -> str:
-        return page_label(self.offset, len(self.rows), self.total)
-
-    @rx.var(cache=True)
-    def has_prev(self) -> bool:
-        return self.offset > 0
-
-    @rx.var(cache=True)
-    def has_next(self) -> bool:
-        return self.offset + len(self.rows) < self.total
 
     @rx.var(cache=True)
     def empty_message(self) -> str:
@@ -43,13 +28,9 @@ class AccountsState(SessionState):
         search, offset, system = self.query.strip() or None, self.offset, self.show_system
         now = current().now()
         page = await read(lambda s: list_accounts(s, scope, now, search=search, include_system=system, limit=PAGE_SIZE, offset=offset))
-        if not page["data"] and offset and page["total"]:
-            # The page emptied under us (a narrower search): go back to the last one that exists.
-            self.offset = max(0, (page["total"] - 1) // PAGE_SIZE * PAGE_SIZE)
+        if self._moved_back(page, offset):
             return await self._fetch()
-        self.rows = [account_row(a) for a in page["data"]]
-        self.total = page["total"]
-        self.loaded = True
+        self._show_page(page, [account_row(a) for a in page["data"]])
 
     @rx.event
     async def load(self):
@@ -65,15 +46,4 @@ class AccountsState(SessionState):
     async def toggle_system(self, value: bool):
         self.show_system = bool(value)
         self.offset = 0
-        return await self._fetch()
-
-    @rx.event
-    async def next_page(self):
-        if self.offset + len(self.rows) < self.total:
-            self.offset += PAGE_SIZE
-        return await self._fetch()
-
-    @rx.event
-    async def prev_page(self):
-        self.offset = max(0, self.offset - PAGE_SIZE)
         return await self._fetch()

@@ -7,21 +7,22 @@ import orjson
 import reflex as rx
 
 from backend.events.log import latest_events
-from state.display import PAGE_SIZE, when
+from state.display import PAGE_SIZE, UTC, stamp
 from state.keyset import KeysetPages
 from state.session import SessionState, read
 
 MAX_DATA_CHARS = 160
 
 
-def event_row(event: dict) -> dict[str, str]:
-    """One event as the timeline shows it: when, what, which object, and a short data excerpt."""
+def event_row(event: dict, zone: str = UTC) -> dict[str, str]:
+    """One event as the timeline shows it: when (in the operator's `zone`), what, which object,
+    and a short data excerpt."""
     data = orjson.dumps(event["data"]).decode()
     return {
         "id": event["id"],
         "type": event["type"],
         "object": event["object"],
-        "occurred_at": when(event["occurred_at"]),
+        **stamp("occurred_at", event["occurred_at"], zone),
         "correlation_id": event.get("correlation_id") or "",
         "data": data if len(data) <= MAX_DATA_CHARS else data[: MAX_DATA_CHARS - 1] + "…",
         "family": event["type"].split(".")[0],
@@ -43,7 +44,7 @@ class EventsState(KeysetPages, SessionState):
             return self._to_signin()
         before = self._cursor()
         page = await read(lambda s: latest_events(s, scope, before_seq=before, limit=PAGE_SIZE))
-        self.rows = [event_row(e) for e in page["data"]]
+        self.rows = [event_row(e, self.time_zone) for e in page["data"]]
         self._took(page)
         self.loaded = True
 
@@ -62,6 +63,6 @@ class EventsState(KeysetPages, SessionState):
         self.live_count += len(events)
         if self.page_number != 1:
             return
-        fresh = [event_row(e) for e in reversed(events) if all(r["id"] != e["id"] for r in self.rows)]
+        fresh = [event_row(e, self.time_zone) for e in reversed(events) if all(r["id"] != e["id"] for r in self.rows)]
         self.rows = (fresh + self.rows)[:PAGE_SIZE]
         self.has_more = self.has_more or bool(fresh)

@@ -21,17 +21,18 @@ from backend.evidence.verification import verify_packet
 from backend.inputs import timestamp
 from backend.operators import actions
 from backend.runtime import current
-from state.display import PAGE_SIZE, when
+from state.display import PAGE_SIZE, UTC, stamp, when
 from state.keyset import KeysetPages
 from state.session import SessionState, call, read
 
 
-def record_row(record: dict) -> dict[str, str]:
-    """One audit record as the rail shows it: who, as what, did what to which object, where, why."""
+def record_row(record: dict, zone: str = UTC) -> dict[str, str]:
+    """One audit record as the rail shows it: who, as what, did what to which object, where, why
+    (its time in the operator's `zone`)."""
     policy = record.get("policy") or {}
     return {
         "seq": str(record["seq"]),
-        "occurred_at": when(record["occurred_at"]),
+        **stamp("occurred_at", record["occurred_at"], zone),
         "actor": record["actor"],
         "role": record["role"],
         "action": record["action"],
@@ -96,17 +97,20 @@ class EvidenceState(KeysetPages, SessionState):
         db, tenant_id, mode, before = current().db, operator.tenant_id, operator.mode, self._cursor()
         await asyncio.to_thread(seal, db, tenant_id)
         page, status = await read(lambda s: (records_page(s, tenant_id, mode, wanted, before=before, limit=PAGE_SIZE), chain_status(s, tenant_id)))
-        self.records = [record_row(r) for r in page["data"]]
+        self.records = [record_row(r, self.time_zone) for r in page["data"]]
         self._took(page)
         self.chain_state = status["status"]
         self.sealed_seq, self.verified_seq = status["sealed_seq"], status["verified_seq"]
-        self.verified_at = when(status["verified_at"])
+        self.verified_at = when(status["verified_at"], self.time_zone)
         self.broken_reason = status["broken_reason"] or ""
         self.loaded = True
 
     @rx.event
     async def load(self):
         self._first_page()
+        wanted = str(self.router.url.query_parameters.get("id", "") or "").strip()[:64]
+        if wanted:  # `/evidence?id=intent_…` (the intents room's link) fills the export box
+            self.export_id = wanted
         return await self._fetch()
 
     @rx.event
@@ -157,8 +161,7 @@ class EvidenceState(KeysetPages, SessionState):
             raw = await asyncio.to_thread(_signed_packet, operator.scope, object_id)
         except ZentraError as err:
             if err.code == "unauthorized":
-                self._forget()
-                return self._to_signin()
+                return self._session_over()
             self.export_error = "No such account or posting in this tenant and mode." if err.code == "not_found" else err.message
             return
         verdict = await asyncio.to_thread(verify_packet, raw, public_key_info(signing_key(current().settings))["public_key"])

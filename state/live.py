@@ -7,6 +7,10 @@ from state.account import AccountState
 from state.accounts import AccountsState
 from state.events import EventsState
 from state.evidence import EvidenceState
+from state.finance import FinanceState
+from state.home import HomeState
+from state.intents import IntentsState
+from state.reviews import ExpiringHoldsState, ReviewsState
 from state.session import SessionState
 
 
@@ -29,7 +33,9 @@ class LiveState(SessionState):
 
     async def _refresh_page(self, events: list[dict]) -> None:
         page = str(self.router.page.path or "")
-        if page == "/events":
+        if page == "/index":  # Reflex's name for the `/` route
+            await (await self.get_state(HomeState)).refresh_live(events)
+        elif page == "/events":
             (await self.get_state(EventsState)).prepend(events)
         elif page == "/accounts":
             await (await self.get_state(AccountsState))._fetch()
@@ -37,3 +43,10 @@ class LiveState(SessionState):
             await (await self.get_state(AccountState))._fetch()
         elif page == "/evidence":
             await (await self.get_state(EvidenceState)).refresh_live()
+        elif page == "/intents":
+            await (await self.get_state(IntentsState)).refresh_live(events)
+        elif page == "/reviews":
+            await (await self.get_state(ReviewsState)).refresh_live(events)
+            await (await self.get_state(ExpiringHoldsState)).refresh_live(events)
+        elif page == "/finance":
+            await (await self.get_state(FinanceState)).refresh_live(events)

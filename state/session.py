@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from backend.db import transactions
 from backend.errors import ZentraError
@@ -22,11 +23,14 @@ from backend.operators.sessions import OperatorScope, SignedIn
 from backend.runtime import current
 from backend.tenancy.scope import Scope
 from state import watchers
+from state.display import UTC, known_zone
 
 T = TypeVar("T")
 
 SIGNIN_ROUTE = "/signin"
 HOME_ROUTE = "/accounts"
+# The browser's IANA time zone (`Europe/Berlin`), answered to `SessionState.set_time_zone`.
+ZONE_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
 
 
 async def read(unit: Callable[..., T]) -> T:
@@ -57,6 +61,8 @@ class SessionState(rx.State):
     memberships: list[dict[str, str]] = []
     signin_error: str = ""
     switch_error: str = ""
+    # The browser's time zone (a fact of this browser, kept across sign-outs); times render in it.
+    time_zone: str = UTC
 
     @rx.var(cache=True)
     def signed_in(self) -> bool:
@@ -85,6 +91,14 @@ class SessionState(rx.State):
     @rx.var(cache=True)
     def can_manage_webhooks(self) -> bool:
         return "webhooks.manage" in self.permissions
+
+    @rx.var(cache=True)
+    def can_view_intents(self) -> bool:
+        return "intents.view" in self.permissions
+
+    @rx.var(cache=True)
+    def can_decide_reviews(self) -> bool:
+        return "reviews.decide" in self.permissions
 
     def _client_token(self) -> str:
         return str(self.router.session.client_token or "")
@@ -126,6 +140,22 @@ class SessionState(rx.State):
         """The scope the session acts in, verified now, or None."""
         operator = await self._operator()
         return operator.scope if operator is not None else None
+
+    async def _allowed(self, action: str) -> tuple[OperatorScope, None] | tuple[None, EventSpec]:
+        """The verified operator if their role may `action`, else None and where to send them
+        instead: to sign in when the session ended, to the home room when the role may not."""
+        operator = await self._operator()
+        if operator is None:
+            return None, self._to_signin()
+        if not operator.can(action):
+            return None, rx.redirect(HOME_ROUTE)
+        return operator, None
+
+    def _session_over(self):
+        """A service refused because the session is over (signed out, expired, access changed):
+        forget it here too, and send the operator to sign in."""
+        self._forget()
+        return self._to_signin()
 
     def _to_signin(self):
         """Remember where the operator was going, and send them to sign in."""
@@ -190,20 +220,21 @@ class SessionState(rx.State):
             signed = await call(sessions.switch, self._token, tenant_id, mode)
         except ZentraError as err:
             if err.code == "unauthorized":
-                self._forget()
-                return self._to_signin()
+                return self._session_over()
             self.switch_error = err.message
             return
         await self._start(signed)
         return rx.redirect(HOME_ROUTE)
 
     @rx.event
-    async def route_index(self):
-        """`/`: the accounts room when signed in, else sign in."""
-        return rx.redirect(HOME_ROUTE if await self._operator() is not None else SIGNIN_ROUTE)
+    def set_time_zone(self, name: str):
+        """The zone the browser reported; one this server does not know leaves times in UTC."""
+        self.time_zone = known_zone(name)
 
     @rx.event
     async def check_signin_page(self):
-        """`/signin` while already signed in goes straight in."""
+        """`/signin` reads the browser's time zone, and while already signed in goes straight in."""
+        read_zone = rx.call_script(ZONE_SCRIPT, callback=SessionState.set_time_zone)
         if await self._operator() is not None:
-            return rx.redirect(HOME_ROUTE)
+            return [read_zone, rx.redirect(HOME_ROUTE)]
+        return read_zone

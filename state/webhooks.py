@@ -19,7 +19,8 @@ from backend.runtime import current
 from backend.webhooks.endpoints import get_endpoint, list_endpoints
 from backend.webhooks.history import list_attempts
 from backend.webhooks.inspection import inspect_attempt
-from state.display import PAGE_SIZE, page_label, when
+from state.display import PAGE_SIZE, UTC, page_label, stamp
+from state.paging import OffsetPages, next_offset, prev_offset
 from state.session import SessionState, call, read
 
 
@@ -31,7 +32,7 @@ def _ms(value: int | None) -> str:
     return "—" if value is None else f"{value} ms"
 
 
-def endpoint_row(view: dict) -> dict[str, str]:
+def endpoint_row(view: dict, zone: str = UTC) -> dict[str, str]:
     return {
         "id": view["id"],
         "url": view["url"],
@@ -39,62 +40,39 @@ def endpoint_row(view: dict) -> dict[str, str]:
         "signing": view["signing"],
         "status": view["status"],
         "disabled_reason": view.get("disabled_reason") or "",
-        "created_at": when(view["created_at"]),
+        **stamp("created_at", view["created_at"], zone),
     }
 
 
-def attempt_row(view: dict) -> dict[str, str]:
+def attempt_row(view: dict, zone: str = UTC) -> dict[str, str]:
     return {
         "id": view["id"],
         "message_id": view["message_id"],
         "event_type": view["event_type"],
         "attempt": str(view["attempt"]),
-        "attempted_at": when(view["attempted_at"]),
+        **stamp("attempted_at", view["attempted_at"], zone),
         "status": view["status"],
         "duration": _ms(view["duration_ms"]),
         "response_code": str(view["response_code"] or ""),
         "error_kind": view["error_kind"] or "",
         "error": view["error"] or "",
-        "next_attempt_at": when(view["next_attempt_at"]),
+        **stamp("next_attempt_at", view["next_attempt_at"], zone),
     }
 
 
-class WebhooksState(SessionState):
+class WebhooksState(OffsetPages, SessionState):
     """`/webhooks`: every endpoint of the scope, a server-side page at a time."""
 
-    endpoints: list[dict[str, str]] = []
-    total: int = 0
-    offset: int = 0
-    loaded: bool = False
-
-    @rx.var(cache=True)
-    def range_label(self) -> str:
-        return page_label(self.offset, len(self.endpoints), self.total)
-
     async def _fetch(self):
-        operator = await self._operator()
+        operator, away = await self._allowed("webhooks.view")
         if operator is None:
-            return self._to_signin()
-        if not operator.can("webhooks.view"):
-            return rx.redirect("/accounts")
+            return away
         scope, offset, now = operator.scope, self.offset, current().now()
         page = await read(lambda s: list_endpoints(s, scope, now, limit=PAGE_SIZE, offset=offset))
-        self.endpoints = [endpoint_row(v) for v in page["data"]]
-        self.total, self.loaded = page["total"], True
+        self._show_page(page, [endpoint_row(v, self.time_zone) for v in page["data"]])
 
     @rx.event
     async def load(self):
-        return await self._fetch()
-
-    @rx.event
-    async def next_page(self):
-        if self.offset + len(self.endpoints) < self.total:
-            self.offset += PAGE_SIZE
-        return await self._fetch()
-
-    @rx.event
-    async def prev_page(self):
-        self.offset = max(0, self.offset - PAGE_SIZE)
         return await self._fetch()
 
 
@@ -122,11 +100,9 @@ class EndpointState(SessionState):
         return str(getattr(self, "endpoint_id", "") or "")
 
     async def _fetch(self):
-        operator = await self._operator()
+        operator, away = await self._allowed("webhooks.view")
         if operator is None:
-            return self._to_signin()
-        if not operator.can("webhooks.view"):
-            return rx.redirect("/accounts")
+            return away
         scope, endpoint_id, offset, now = operator.scope, self._endpoint_id(), self.attempts_offset, current().now()
 
         def unit(s):
@@ -141,7 +117,7 @@ class EndpointState(SessionState):
             return
         health = view["health"]
         self.not_found = False
-        self.endpoint = endpoint_row(view)
+        self.endpoint = endpoint_row(view, self.time_zone)
         self.health = {
             "state": health["state"],
             "success_rate": _rate(health["success_rate"]),
@@ -151,7 +127,7 @@ class EndpointState(SessionState):
             "attempts": str(health["attempts"]),
             "window": f"last {health['window_hours']} h",
         }
-        self.attempts = [attempt_row(a) for a in page["data"]]
+        self.attempts = [attempt_row(a, self.time_zone) for a in page["data"]]
         self.attempts_total = page["total"]
 
     @rx.event
@@ -167,13 +143,12 @@ class EndpointState(SessionState):
 
     @rx.event
     async def attempts_next(self):
-        if self.attempts_offset + len(self.attempts) < self.attempts_total:
-            self.attempts_offset += PAGE_SIZE
+        self.attempts_offset = next_offset(self.attempts_offset, len(self.attempts), self.attempts_total)
         return await self._fetch()
 
     @rx.event
     async def attempts_prev(self):
-        self.attempts_offset = max(0, self.attempts_offset - PAGE_SIZE)
+        self.attempts_offset = prev_offset(self.attempts_offset)
         return await self._fetch()
 
     @rx.event
@@ -228,8 +203,7 @@ class EndpointState(SessionState):
             await run(self._token)
         except ZentraError as err:
             if err.code == "unauthorized":
-                self._forget()
-                return self._to_signin()
+                return self._session_over()
             self.action_error = err.message
             return
         self.notice = notice

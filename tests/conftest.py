@@ -5,6 +5,7 @@ ZENTRA_TEST_DATABASE_URL is set), fresh tenants, the HTTP API served by a real u
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import socket
@@ -149,8 +150,10 @@ def serving(app) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def api_url(runtime) -> str:
-    """The API served by uvicorn on a free port in this process."""
+    """The API served by uvicorn on a free port in this process; it is also the address sandbox
+    providers are reached at and call back to."""
     with serving(create_api(runtime)) as url:
+        runtime.settings = dataclasses.replace(runtime.settings, api_url=url)
         yield url
 
 

@@ -14,17 +14,22 @@ from zentra_ui.pages import (
     accounts,
     events,
     evidence,
-    index,
+    finance,
+    home,
+    intents,
+    policy,
+    reviews,
     signin,
     webhook,
     webhooks,
 )
 
-API_PREFIX = "/v1"
+# The HTTP API, and the sandbox providers it mounts (real HTTP participants the router calls).
+API_PREFIXES = ("/v1", "/sandbox")
 
 
 def api_under_v1(reflex_app):
-    """ASGI -> ASGI: `/v1` paths to the HTTP API, the rest (and lifespan) to Reflex."""
+    """ASGI -> ASGI: `/v1` and `/sandbox` paths to the HTTP API, the rest (and lifespan) to Reflex."""
     from backend.api.app import create_api
     from backend.runtime import current
 
@@ -33,7 +38,7 @@ def api_under_v1(reflex_app):
     async def app(scope, receive, send):
         if scope["type"] in ("http", "websocket"):
             path = scope.get("path", "")
-            if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            if any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES):
                 await api(scope, receive, send)
                 return
         await reflex_app(scope, receive, send)
@@ -66,5 +71,5 @@ async def live_push(app: rx.App) -> None:
 
 app.register_lifespan_task(live_push)
 
-for module in (index, signin, accounts, account, evidence, events, webhooks, webhook):
+for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

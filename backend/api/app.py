@@ -18,15 +18,21 @@ from backend.api.routes import (
     events,
     evidence,
     holds,
+    intents,
     ledger_entries,
+    policy,
     providers,
+    reviews,
+    routing,
     webhooks,
 )
 from backend.audit.denials import unauthenticated
 from backend.audit.records import record_alone
 from backend.errors import ZentraError
+from backend.operators.audit import Denied
 from backend.ratelimit.admission import ApiRateLimiter, open_rate_limiter
 from backend.runtime import Runtime
+from backend.sandbox.providers import sandbox_app
 
 log = logging.getLogger("zentra.api")
 
@@ -35,12 +41,13 @@ def create_api(runtime: Runtime, rate_limiter: ApiRateLimiter | None = None) -> 
     """The API over `runtime`, with its rate limiter (built from the settings unless given)."""
     app = FastAPI(title="Zentra API", version="1", openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.state.rate_limiter = rate_limiter or open_rate_limiter(runtime)
-    for module in (accounts, ledger_entries, holds, events, audit, evidence, providers, webhooks):
+    for module in (accounts, ledger_entries, holds, intents, reviews, routing, policy, events, audit, evidence, providers, webhooks):
         app.include_router(module.router(runtime), prefix=API_PREFIX)
+    app.mount("/sandbox", sandbox_app(runtime))  # sandbox providers, outside the API's OpenAPI document
 
     @app.exception_handler(ZentraError)
     async def _typed(request: Request, exc: ZentraError) -> Response:
-        if exc.code == "unauthorized":
+        if exc.code == "unauthorized" and not isinstance(exc, Denied):
             await run_in_threadpool(_record_unauthenticated, runtime, request)
         return error_response(request, exc)
 

@@ -9,14 +9,15 @@ from fastapi import Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from backend.api.callers import caller_scope
 from backend.api.requests import admitted_key, json_body, request_id, respond, route_of
 from backend.audit.denials import cross_scope
 from backend.audit.records import append, for_scope
 from backend.db import transactions
 from backend.errors import ZentraError
 from backend.idempotency import keys
+from backend.operators import audit
 from backend.runtime import Runtime
-from backend.tenancy.api_keys import authenticate
 from backend.tenancy.scope import Scope
 
 Service = Callable[[Session, Scope, dict, datetime], dict]
@@ -31,10 +32,11 @@ async def mutation_input(request: Request) -> tuple[str, dict, str]:
     return raw_key, body, keys.parse_key(body.pop("idempotency_key", None), request.headers.get("idempotency-key"))
 
 
-async def mutate(request: Request, runtime: Runtime, service: Service, action: str, status_code: int = 201) -> Response:
+async def mutate(request: Request, runtime: Runtime, service: Service, action: str, status_code: int = 201, permission: str | None = None) -> Response:
     """Authenticate, read the body, and run `service` once per idempotency key, with its audit
-    record (or, when it was refused for reaching into another scope, the denial's) in the same
-    transaction.
+    record (or, when it was refused for reaching into another scope or for the caller's role,
+    the denial's) in the same transaction. With a `permission`, operators may call the endpoint
+    with their session token (see `backend.api.callers`).
 
     The key check and the mutation run on one worker thread: each hop to the thread pool costs
     more than the authentication query itself.
@@ -44,7 +46,8 @@ async def mutate(request: Request, runtime: Runtime, service: Service, action: s
     route = route_of(request)
 
     def run() -> keys.Answer:
-        scope = transactions.read(runtime.db, lambda s: authenticate(s, raw_key))
+        with audit.recorded(runtime.db):
+            scope = transactions.read(runtime.db, lambda s: caller_scope(s, runtime, raw_key, permission, rid))
 
         def mutation(session: Session) -> tuple[int, dict]:
             payload = service(session, scope, body, runtime.now())
@@ -52,7 +55,10 @@ async def mutate(request: Request, runtime: Runtime, service: Service, action: s
             return status_code, payload
 
         def refused(session: Session, err: ZentraError) -> None:
-            denial = cross_scope(session, scope, err, route, rid, runtime.now())
+            if err.code == "forbidden":
+                denial = for_scope(scope, action, _audited_object(request, {}), route, runtime.now(), rid, policy={"decision": "denied", "reason": "forbidden"}, detail={"message": err.message})
+            else:
+                denial = cross_scope(session, scope, err, route, rid, runtime.now())
             append(session, [denial] if denial else [])
 
         return keys.execute(runtime.db, scope, request.url.path, key, body, mutation, rid, runtime.now, refused)
@@ -63,4 +69,4 @@ async def mutate(request: Request, runtime: Runtime, service: Service, action: s
 def _audited_object(request: Request, payload: dict) -> str | None:
     """The object a mutation acted on: the one its path names, else the one it created."""
     named = next(iter(request.path_params.values()), None)
-    return named or payload.get("id") or payload.get("posting_id")
+    return named or payload.get("id") or payload.get("posting_id") or payload.get("intent_id")

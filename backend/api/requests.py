@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from backend.api.callers import caller_scope
 from backend.audit.denials import cross_scope
 from backend.audit.records import append
 from backend.db import transactions
@@ -17,8 +18,8 @@ from backend.errors import ZentraError
 from backend.idempotency.keys import Answer, encode
 from backend.ids import new_id
 from backend.inputs import object_body, timestamp
+from backend.operators import audit
 from backend.runtime import Runtime
-from backend.tenancy.api_keys import authenticate
 from backend.tenancy.scope import Scope
 
 MAX_BODY_BYTES = 1_000_000
@@ -74,27 +75,39 @@ async def admitted_key(request: Request) -> str:
     return raw_key
 
 
-async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict], prepare: Callable[[Scope], None] | None = None) -> Response:
+async def read_scoped(request: Request, runtime: Runtime, query: Callable[[Session, Scope], dict], prepare: Callable[[Scope], None] | None = None, permission: str | None = None) -> Response:
     """Authenticate and run `query` in one read transaction, on one worker thread; a lookup that
     reached into another tenant's or mode's object is recorded as a denied attempt. `prepare`
     runs first, for the authenticated scope, in transactions of its own (to seal the audit
-    chain before reading it, say)."""
+    chain before reading it, say). With a `permission`, operators may read with their session
+    token (see `backend.api.callers`)."""
     raw_key = await admitted_key(request)
+    rid = request_id(request)
+
+    def who(session: Session) -> Scope:
+        return caller_scope(session, runtime, raw_key, permission, rid)
+
     if prepare is not None:
-        scope = await run_in_threadpool(transactions.read, runtime.db, lambda s: authenticate(s, raw_key))
+        scope = await run_in_threadpool(_authenticated, runtime, who)
         await run_in_threadpool(prepare, scope)
     scopes: list[Scope] = []
 
     def unit(session: Session) -> dict:
-        scopes.append(authenticate(session, raw_key))
+        scopes.append(who(session))
         return query(session, scopes[0])
 
     try:
-        return ok(request, await run_in_threadpool(transactions.read, runtime.db, unit))
+        with audit.recorded(runtime.db):
+            return ok(request, await run_in_threadpool(transactions.read, runtime.db, unit))
     except ZentraError as err:
         if scopes and err.object_id:
             await run_in_threadpool(_record_denial, runtime, scopes[0], err, route_of(request), request_id(request))
         raise
+
+
+def _authenticated(runtime: Runtime, who: Callable[[Session], Scope]) -> Scope:
+    with audit.recorded(runtime.db):
+        return transactions.read(runtime.db, who)
 
 
 def _record_denial(runtime: Runtime, scope: Scope, err: ZentraError, route: str, rid: str) -> None:

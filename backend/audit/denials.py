@@ -18,15 +18,19 @@ from backend.db.tables import (
     Account,
     Event,
     Hold,
+    Intent,
     Posting,
     Provider,
+    Review,
     WebhookEndpoint,
     WebhookMessage,
 )
 from backend.errors import ZentraError
 from backend.tenancy.scope import Scope
 
-OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider, "we": WebhookEndpoint, "msg": WebhookMessage}
+OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider, "we": WebhookEndpoint, "msg": WebhookMessage, "intent": Intent, "rev": Review}
+# Intents are named by their public id, unique only within a tenant and mode: any owner will do.
+ID_COLUMN = {Intent: "intent_id"}
 LOOKUP_CODES = {"not_found", "unknown_account"}
 
 
@@ -35,7 +39,8 @@ def owner_of(session: Session, object_id: str) -> tuple[str, str] | None:
     model = OWNED_BY_PREFIX.get(object_id.partition("_")[0])
     if model is None:
         return None
-    row = session.execute(select(model.tenant_id, model.mode).where(model.id == object_id)).first()
+    column = getattr(model, ID_COLUMN.get(model, "id"))
+    row = session.execute(select(model.tenant_id, model.mode).where(column == object_id).limit(1)).first()
     return (row[0], row[1]) if row else None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 # SQLite only auto-increments an `INTEGER PRIMARY KEY`; PostgreSQL gets a BIGINT identity.
 SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
@@ -120,7 +120,10 @@ class Hold(SQLModel, table=True):
     """The operator's view of a pending posting that reserves an account's funds."""
 
     __tablename__ = "holds"
-    __table_args__ = (Index("ix_holds_scope_account", "tenant_id", "mode", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_holds_scope_account", "tenant_id", "mode", "account_id", "created_at"),
+        Index("ix_holds_scope_expiring", "tenant_id", "mode", "status", "expires_at"),
+    )
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(max_length=40)
     mode: str = Field(max_length=10)
@@ -156,7 +159,7 @@ class IdempotencyRecord(SQLModel, table=True):
     """The first response to an idempotency key, replayed byte for byte."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "mode", "endpoint", "key", name="uq_idempotency_scope"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "endpoint", "key", name="uq_idempotency_scope"), Index("ix_idempotency_scope_key", "tenant_id", "mode", "key"))
     id: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
     tenant_id: str = Field(max_length=40)
     mode: str = Field(max_length=10)
@@ -290,6 +293,13 @@ class Provider(SQLModel, table=True):
     previous_secret_expires_at: datetime | None = None
     created_at: datetime
     rotated_at: datetime | None = None
+    kind: str = Field(default="external", sa_column=Column(AutoString(10), nullable=False, server_default="external"))
+    endpoint_url: str | None = Field(default=None, max_length=500)
+    behaviour_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    consecutive_failures: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    unhealthy_until: datetime | None = None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
 
 
 class ProviderCallback(SQLModel, table=True):
@@ -366,6 +376,7 @@ class WebhookMessage(SQLModel, table=True):
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_event"),
         Index("ix_webhook_messages_endpoint", "endpoint_id", "event_occurred_at"),
         Index("ix_webhook_messages_due", "endpoint_id", "status", "next_attempt_at"),
+        Index("ix_webhook_messages_event", "event_id"),
     )
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(max_length=40)
@@ -403,3 +414,159 @@ class WebhookAttempt(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     response_excerpt: str | None = Field(default=None, max_length=500)
     next_attempt_at: datetime | None = None
+
+
+class PolicyVersion(SQLModel, table=True):
+    """One published version of a tenant's policy rules (per mode); versions are never edited,
+    so an intent's decision names the exact rules it was judged by."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "version", name="uq_policy_versions_version"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    version: int
+    rules_json: str = Field(sa_column=Column(Text, nullable=False))
+    note: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=80)
+    created_at: datetime
+
+
+class Route(SQLModel, table=True):
+    """A corridor's providers in priority order (`*` is the corridor every other one falls back to)."""
+
+    __tablename__ = "routes"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "corridor", name="uq_routes_corridor"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    corridor: str = Field(max_length=16)
+    provider_ids_json: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=80)
+    updated_at: datetime
+
+
+class Intent(SQLModel, table=True):
+    """A financial intent on its way from `accepted` to `evidenced`.
+
+    `id` is internal and global (providers reference it in callbacks); `intent_id` is the public id,
+    unique within a tenant and mode. `next_action_at` is when a background worker next owes the
+    intent something (routing it, checking its evidence), NULL when nothing is due.
+    """
+
+    __tablename__ = "intents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "mode", "intent_id", name="uq_intents_public_id"),
+        Index("ix_intents_scope_created", "tenant_id", "mode", "created_at"),
+        Index("ix_intents_scope_status", "tenant_id", "mode", "status", "created_at"),
+        Index("ix_intents_source_created", "tenant_id", "mode", "source_account_id", "created_at"),
+        Index("ix_intents_due", "status", "next_action_at", sqlite_where=text("next_action_at IS NOT NULL"), postgresql_where=text("next_action_at IS NOT NULL")),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    intent_id: str = Field(max_length=80)
+    kind: str = Field(max_length=24)
+    status: str = Field(max_length=16)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    source_account_id: str = Field(max_length=40)
+    destination: str = Field(max_length=200)
+    destination_account_id: str | None = Field(default=None, max_length=40)
+    counterparty: str = Field(max_length=200)
+    corridor: str = Field(max_length=16)
+    scope_label: str = Field(max_length=80)
+    money_model: str = Field(max_length=80)
+    primitives_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=80)
+    created_role: str = Field(max_length=20)
+    policy_version: int | None = None
+    decision_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    hold_id: str | None = Field(default=None, max_length=40)
+    postings_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    provider_id: str | None = Field(default=None, max_length=40)
+    routing_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    failure_code: str | None = Field(default=None, max_length=40)
+    failure_message: str | None = Field(default=None, max_length=500)
+    revision: int = 1
+    next_action_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class IntentTransition(SQLModel, table=True):
+    """Every state an intent entered, in order, with who moved it and why. The scope, currency and
+    amount are copied from the intent so state volume over time is one indexed range scan."""
+
+    __tablename__ = "intent_transitions"
+    __table_args__ = (Index("ix_intent_transitions_intent", "intent_row_id", "seq"), Index("ix_intent_transitions_scope_at", "tenant_id", "mode", "at"))
+    seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    intent_row_id: str = Field(foreign_key="intents.id", max_length=40)
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    from_state: str | None = Field(default=None, max_length=16)
+    to_state: str = Field(max_length=16)
+    event_type: str = Field(max_length=64)
+    actor: str = Field(max_length=80)
+    reason: str | None = Field(default=None, max_length=500)
+    at: datetime
+
+
+class Review(SQLModel, table=True):
+    """An intent that policy sent to a person, until someone decides it."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        Index("ix_reviews_scope_status", "tenant_id", "mode", "status", "created_at"),
+        Index("ix_reviews_scope_assignee", "tenant_id", "mode", "status", "assignee"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    intent_row_id: str = Field(foreign_key="intents.id", unique=True, max_length=40)
+    intent_id: str = Field(max_length=80)
+    reason: str = Field(max_length=64)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    created_by: str = Field(max_length=80)
+    required_approvals: int = 1
+    status: str = Field(default="open", max_length=10)
+    assignee: str | None = Field(default=None, max_length=80)
+    assigned_at: datetime | None = None
+    due_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=80)
+    decision_code: str | None = Field(default=None, max_length=40)
+    decision_note: str | None = Field(default=None, max_length=500)
+    created_at: datetime
+
+
+class ReviewApproval(SQLModel, table=True):
+    """One person's approval, bound to the hash of the intent they saw."""
+
+    __tablename__ = "review_approvals"
+    __table_args__ = (UniqueConstraint("review_id", "approver", name="uq_review_approvals_approver"),)
+    seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    review_id: str = Field(foreign_key="reviews.id", max_length=40)
+    approver: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    reviewed_hash: str = Field(max_length=64)
+    reason_code: str = Field(max_length=40)
+    at: datetime
+
+
+class SavedFilter(SQLModel, table=True):
+    """A filter an operator saved in a room, per tenant and mode, to apply again in one click."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("operator_id", "tenant_id", "mode", "room", "name", name="uq_saved_filters_name"),)
+    id: str = Field(primary_key=True, max_length=40)
+    operator_id: str = Field(foreign_key="operators.id", max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    room: str = Field(max_length=20)
+    name: str = Field(max_length=60)
+    query_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime

@@ -3,8 +3,9 @@
 A subject is named by its id's prefix. Each kind renders its object as the API does, with its
 events, and whatever else an auditor needs to check it (an account's postings). Lists that grow
 with the object's life are capped, newest postings first and events in log order, and say how
-many there were, so a packet never grows without bound. Intents (a later issue) add a `SUBJECTS`
-entry here and a check in `backend.evidence.verification`.
+many there were, so a packet never grows without bound. An intent's packet holds the intent with
+its states, policy decision and routing, its postings, its events, the webhook attempts that
+carried those events, and the provider callbacks about it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,26 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from backend.db.tables import Event
+from backend.db.tables import (
+    Event,
+    Intent,
+    Posting,
+    ProviderCallback,
+    WebhookAttempt,
+    WebhookMessage,
+)
 from backend.errors import ZentraError
 from backend.events.log import view as event_view
+from backend.intents import views as intent_views
 from backend.ledger import accounts, postings
 from backend.ledger.queries import postings_for_account
+from backend.providers.callbacks import callback_view
 from backend.tenancy.scope import Scope
+from backend.webhooks.history import attempt_view
 
 MAX_EVENTS = 100
 MAX_POSTINGS = 100
+MAX_ATTEMPTS = 100
 
 
 @dataclass(frozen=True)
@@ -60,9 +72,44 @@ def account_contents(session: Session, scope: Scope, account_id: str, now: datet
     return {"account": account, "events": events_of(session, scope, account_id), "postings": capped(latest["data"], latest["total"])}
 
 
+def intent_contents(session: Session, scope: Scope, intent_id: str, now: datetime) -> dict:
+    """The intent as `GET /v1/runtime/intents/{id}` renders it, with its postings, events,
+    webhook attempts and provider callbacks."""
+    intent = intent_views.find(session, scope, intent_id)
+    rendered = intent_views.render(session, intent)
+    ids = rendered["postings"][:MAX_POSTINGS]
+    rows = list(session.execute(select(Posting).where(Posting.id.in_(ids))).scalars())
+    by_id = {p["posting_id"]: p for p in postings.render(session, rows)}
+    return {
+        "intent": rendered,
+        "events": events_of(session, scope, intent_id),
+        "postings": capped([by_id[i] for i in ids], len(rendered["postings"])),
+        "webhook_attempts": _attempts(session, scope, intent_id),
+        "callbacks": _callbacks(session, intent),
+    }
+
+
+def _attempts(session: Session, scope: Scope, intent_id: str) -> dict:
+    """Every delivery attempt of a webhook that carried one of the intent's events, in order."""
+    events = select(Event.id).where(Event.tenant_id == scope.tenant_id, Event.mode == scope.mode, Event.object_id == intent_id)
+    where = (WebhookMessage.event_id.in_(events),)
+    joined = select(WebhookAttempt, WebhookMessage.event_type).join(WebhookMessage, WebhookMessage.id == WebhookAttempt.message_id).where(*where)
+    total = session.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
+    rows = session.execute(joined.order_by(WebhookAttempt.attempted_at, WebhookAttempt.id).limit(MAX_ATTEMPTS)).all()
+    return capped([attempt_view(a, event_type) for a, event_type in rows], total)
+
+
+def _callbacks(session: Session, intent: Intent) -> dict:
+    where = (ProviderCallback.tenant_id == intent.tenant_id, ProviderCallback.mode == intent.mode, ProviderCallback.reference == intent.id)
+    total = session.execute(select(func.count()).select_from(ProviderCallback).where(*where)).scalar_one()
+    rows = session.execute(select(ProviderCallback).where(*where).order_by(ProviderCallback.received_at, ProviderCallback.id).limit(MAX_ATTEMPTS)).scalars()
+    return capped([callback_view(r) for r in rows], total)
+
+
 SUBJECTS = {
     "acct": Subject("account", account_contents),
     "pst": Subject("posting", posting_contents),
+    "intent": Subject("intent", intent_contents),
 }
 
 
@@ -70,5 +117,5 @@ def subject_of(object_id: str) -> Subject:
     """The kind of subject `object_id` names, or `not_found` (evidence exists for no other kind)."""
     subject = SUBJECTS.get(object_id.partition("_")[0])
     if subject is None:
-        raise ZentraError("not_found", f"no evidence for {object_id!r}: packets exist for accounts and postings", object_id=object_id)
+        raise ZentraError("not_found", f"no evidence for {object_id!r}: packets exist for accounts, postings and intents", object_id=object_id)
     return subject

@@ -254,7 +254,24 @@ def _check_account(contents: dict, subject_id: str) -> None:
             raise Problem(f"posting {posting['posting_id']} in the contents does not touch account {subject_id!r}")
 
 
-CONTENT_CHECKS: dict[str, Callable[[dict, str], None]] = {"posting": _check_posting, "account": _check_account}
+def _check_intent(contents: dict, subject_id: str) -> None:
+    _fields(contents, {"intent": dict, "events": dict, "postings": dict, "webhook_attempts": dict, "callbacks": dict}, "contents")
+    intent = contents["intent"]
+    if intent.get("intent_id") != subject_id:
+        raise Problem(f"contents hold intent {intent.get('intent_id')!r}, not the subject {subject_id!r}")
+    _check_events(contents["events"], subject_id)
+    listed = intent.get("postings")
+    if not isinstance(listed, list):
+        raise Problem("contents intent: postings are missing")
+    for i, posting in enumerate(_capped(contents["postings"], "contents postings")):
+        _check_posting_view(posting, f"contents postings #{i + 1}")
+        if posting["posting_id"] not in listed:
+            raise Problem(f"posting {posting['posting_id']} in the contents is not one of intent {subject_id}'s postings")
+    _capped(contents["webhook_attempts"], "contents webhook_attempts")
+    _capped(contents["callbacks"], "contents callbacks")
+
+
+CONTENT_CHECKS: dict[str, Callable[[dict, str], None]] = {"posting": _check_posting, "account": _check_account, "intent": _check_intent}
 
 
 def _digest_matches(raw: bytes, document: dict) -> None:

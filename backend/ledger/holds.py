@@ -160,12 +160,18 @@ def get_hold(session: Session, scope: Scope, hold_id: str) -> dict:
     return views.hold(hold, list(actions))
 
 
-def list_holds(session: Session, scope: Scope, *, account_id: str | None = None, status: str | None = None, limit: int = 25, offset: int = 0) -> dict:
+def list_holds(session: Session, scope: Scope, *, account_id: str | None = None, status: str | None = None, expiring_before: datetime | None = None, limit: int = 25, offset: int = 0) -> dict:
+    """Holds newest first; with `expiring_before`, the active ones that expire by then, soonest
+    first (what the review queue surfaces for extend, capture or release)."""
     where = [Hold.tenant_id == scope.tenant_id, Hold.mode == scope.mode]
     if account_id:
         where.append(Hold.account_id == account_id)
     if status:
         where.append(Hold.status == status)
+    order = (Hold.created_at.desc(),)
+    if expiring_before is not None:
+        where += [Hold.status == "active", Hold.expires_at <= expiring_before]
+        order = (Hold.expires_at, Hold.id)
     total = session.execute(select(func.count()).select_from(Hold).where(*where)).scalar_one()
-    rows = session.execute(select(Hold).where(*where).order_by(Hold.created_at.desc()).limit(limit).offset(offset)).scalars().all()
+    rows = session.execute(select(Hold).where(*where).order_by(*order).limit(limit).offset(offset)).scalars().all()
     return page([views.hold(h) for h in rows], total, limit, offset)

@@ -27,6 +27,7 @@ from backend.errors import ZentraError
 from backend.ledger import accounts, holds
 from backend.operators import audit, directory, tokens
 from backend.operators.sessions import OperatorScope, verify
+from backend.policy import versions
 from backend.runtime import Runtime
 from backend.tenancy.scope import Scope
 from backend.webhooks import recovery
@@ -151,3 +152,10 @@ def recover_webhooks(runtime: Runtime, credential: Credential, endpoint_id: str,
     """Count (`dry_run`) or send again what an endpoint missed since `since` (`webhooks.manage`)."""
     act = lambda s, scope, now: recovery.recover(s, scope, endpoint_id, body, now)  # noqa: E731
     return perform(runtime, credential, "webhooks.manage", act, object_id=endpoint_id, detail={"change": "recover", **body}, request_id=request_id)
+
+
+def publish_policy(runtime: Runtime, credential: Credential, body: dict, request_id: str | None = None) -> dict:
+    """Publish the scope's next policy version (`policy.manage`); `body` holds `rules`, optional
+    `note` and optional `version` (publish only if it is still the next one)."""
+    act = lambda s, scope, now: versions.publish_policy(s, scope, body, now)  # noqa: E731
+    return perform(runtime, credential, "policy.manage", act, object_id=lambda r: r["id"], detail={"change": "publish", "note": body.get("note")}, request_id=request_id)

@@ -22,7 +22,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operators.manage": frozenset({"admin"}),
     "webhooks.view": frozenset({"admin", "support", "finance"}),
     "webhooks.manage": frozenset({"admin", "support"}),
+    "finance.view": frozenset({"admin", "finance"}),
     "tenant.switch": frozenset(ROLES),
+    "intents.view": frozenset(ROLES),
+    "intents.create": frozenset({"admin", "support", "finance"}),
+    "reviews.decide": frozenset({"admin", "support"}),
+    "reviews.assign": frozenset({"admin", "support"}),
+    "policy.view": frozenset(ROLES),
+    "policy.manage": frozenset({"admin"}),
+    "filters.save": frozenset(ROLES),
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
+import backend.intents.provider_callbacks  # noqa: F401  (registers intent.settled, intent.failed, intent.reversed)
 import backend.providers.hold_handlers  # noqa: F401  (registers hold.settled and hold.failed)
 from backend.audit.denials import cross_scope
 from backend.audit.records import AuditEntry, append, for_scope, record_alone

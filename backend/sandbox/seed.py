@@ -1,4 +1,6 @@
-"""Seed the demo's sandbox tenant with real accounts, postings, pending postings and holds.
+"""Seed the demo's sandbox tenant with real accounts, postings, pending postings and holds, and
+the runtime around them: two sandbox providers on the default route, a policy, and intents (some
+held for review) that the running app's workers then route and settle.
 
 Everything goes through the same service functions as the API, so the demo shows the ledger
 exactly as integrators would see it. Seeding is repeatable: the tenant is found by name and a
@@ -17,12 +19,18 @@ from sqlmodel import Session
 
 from backend.db import transactions
 from backend.db.tables import Tenant
+from backend.intents.intake import create_intent
+from backend.intents.lifecycle import Trace
+from backend.intents.requests import parse_runtime_intent
 from backend.ledger.accounts import create_account
 from backend.ledger.commands import PostingCommand
 from backend.ledger.holds import create_hold
 from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings
 from backend.operators.directory import issue_admin_login
+from backend.policy.versions import publish_policy
+from backend.providers.registry import create_provider
+from backend.routing.routes import set_route
 from backend.runtime import Runtime
 from backend.tenancy.api_keys import issue_key
 from backend.tenancy.scope import Scope
@@ -53,15 +61,19 @@ def ensure_demo_tenant(runtime: Runtime) -> DemoAccess:
     tenant_id, key, fresh = transactions.write(runtime.db, find_or_create)
     login = transactions.write(runtime.db, lambda s: issue_admin_login(s, tenant_id, runtime.now(), "zentra demo"))
     if fresh:
-        transactions.write(runtime.db, lambda s: seed_ledger(s, Scope(tenant_id, "sandbox", actor="sandbox_seed"), runtime))
+        scope = Scope(tenant_id, "sandbox", actor="sandbox_seed")
+        book = transactions.write(runtime.db, lambda s: seed_ledger(s, scope, runtime))
+        transactions.write(runtime.db, lambda s: seed_runtime(s, scope, runtime, book))
     return DemoAccess(tenant_id, key, login.email, login.password, fresh)
 
 
-def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int = 42) -> None:
+def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int = 42) -> dict[str, tuple[list[str], list[str]]]:
     """Per currency: a funding account, customers, merchants and a settlement account, with a
-    seeded, repeatable history of payments, pending authorisations and holds."""
+    seeded, repeatable history of payments, pending authorisations and holds. Answers each
+    currency's customers and merchants."""
     rng = random.Random(rng_seed)
     now = runtime.now()
+    book = {}
     for currency, unit in CURRENCIES.items():
         def open_account(customer: str, account_type: str, **extra) -> str:
             body = {"customer": customer, "currency": currency, "account_type": account_type, **extra}
@@ -83,6 +95,32 @@ def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int 
         for i, customer in enumerate(customers[:3]):
             body = {"account": customer, "amount_minor": rng.randint(10, 90) * unit, "ttl_seconds": 600 * (i + 1), "reason": "card authorization", "source_request": f"auth_{currency.lower()}_{i:02d}"}
             create_hold(session, scope, body, now)
+        book[currency] = (customers, merchants)
+    return book
+
+
+# Review above 1,000.00 (in a two-decimal currency), two approvers from 10,000.00.
+DEMO_POLICY = {"review_threshold": {"*": 100_000, "JPY": 1_000}, "dual_approval_threshold": {"*": 1_000_000, "JPY": 10_000}}
+DEMO_PROVIDERS = (
+    ("Northwind Rails", {"latency_ms": 150, "failure_rate": 0.05, "duplicate_rate": 0.05}),
+    ("Harbor Pay", {"latency_ms": 300, "decline_rate": 0.02}),
+)
+
+
+def seed_runtime(session: Session, scope: Scope, runtime: Runtime, book: dict[str, tuple[list[str], list[str]]], rng_seed: int = 7) -> None:
+    """Providers on the `*` route (first choice first), the demo policy, and per currency a few
+    payments and one intent over the review threshold, all through the services the API uses."""
+    rng, now = random.Random(rng_seed), runtime.now()
+    providers = [create_provider(session, scope, {"name": name, "kind": "sandbox", "behaviour": behaviour}, now)["id"] for name, behaviour in DEMO_PROVIDERS]
+    set_route(session, scope, {"corridor": "*", "providers": providers}, now)
+    publish_policy(session, scope, {"rules": DEMO_POLICY, "note": "demo policy"}, now)
+    trace = Trace(scope, now, None, "zentra demo")
+    for currency, (customers, merchants) in book.items():
+        unit = CURRENCIES[currency]
+        amounts = [rng.randint(5, 300) * unit for _ in range(4)] + [rng.randint(1_500, 3_000) * unit]
+        for amount in amounts:
+            body = {"kind": "payment", "amount_minor": amount, "currency": currency, "source": rng.choice(customers), "destination": rng.choice(merchants), "scope": "workspace_scope"}
+            create_intent(session, trace, parse_runtime_intent(body))
 
 
 def _legs(debit: str, credit: str, amount: int) -> tuple[Leg, Leg]:

@@ -18,6 +18,7 @@ from backend.ids import new_id
 from backend.tenancy.scope import Scope
 
 _PREFIX = {"sandbox": "zk_test_", "live": "zk_live_"}
+KEY_PREFIXES = tuple(_PREFIX.values())
 
 
 def _digest(raw_key: str) -> str:

@@ -53,26 +53,26 @@ def refusal(address: Address, sandbox: bool) -> str | None:
     return f"{address} is a private, loopback or reserved address" + ("" if sandbox else " (private and loopback are allowed in sandbox only)")
 
 
-def check_url(url: str, sandbox: bool) -> str:
-    """A URL an endpoint may be saved with, or `validation_error` (param `url`).
+def check_url(url: str, sandbox: bool, param: str = "url") -> str:
+    """A URL an endpoint may be saved with, or `validation_error` naming `param`.
 
     Host names are judged by the addresses they resolve to at each delivery; literal addresses
     and local names are judged here already.
     """
     if len(url) > MAX_URL_LENGTH:
-        raise ZentraError("validation_error", f"url must be at most {MAX_URL_LENGTH} characters", "url")
+        raise ZentraError("validation_error", f"{param} must be at most {MAX_URL_LENGTH} characters", param)
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError):
-        raise ZentraError("validation_error", "url is not a valid URL", "url") from None
+        raise ZentraError("validation_error", f"{param} is not a valid URL", param) from None
     allowed_schemes = ("http", "https") if sandbox else ("https",)
     if parsed.scheme not in allowed_schemes:
-        raise ZentraError("validation_error", "url must be https" + (" (or http in sandbox)" if sandbox else " in live mode"), "url")
+        raise ZentraError("validation_error", f"{param} must be https" + (" (or http in sandbox)" if sandbox else " in live mode"), param)
     if not parsed.host or parsed.userinfo:
-        raise ZentraError("validation_error", "url needs a host and no user name or password", "url")
+        raise ZentraError("validation_error", f"{param} needs a host and no user name or password", param)
     reason = _literal_refusal(parsed.host, sandbox)
     if reason:
-        raise ZentraError("validation_error", f"url is not allowed: {reason}", "url")
+        raise ZentraError("validation_error", f"{param} is not allowed: {reason}", param)
     return url
 
 

@@ -96,7 +96,8 @@ def _wait_ready(proc: subprocess.Popen, url: str, server: UiServer) -> None:
 def ui_server(test_database: TestDatabase, nats_url: str, tmp_path_factory) -> UiServer:
     data_dir = tmp_path_factory.mktemp("ui-data")
     port = free_port()
-    env = {**test_database.env(data_dir), "ZENTRA_NATS_URL": nats_url}  # the relay and the live push run in the app
+    # The relay and the live push run in the app; sandbox providers are reached, and call back, at its own address.
+    env = {**test_database.env(data_dir), "ZENTRA_NATS_URL": nats_url, "ZENTRA_API_URL": f"http://127.0.0.1:{port}"}
     if os.environ.get("ZENTRA_TEST_REDIS_URL"):
         # The services run: Reflex keeps its state in Redis and serves from two workers.
         env.update(ZENTRA_REDIS_URL=os.environ["ZENTRA_TEST_REDIS_URL"], GRANIAN_WORKERS="2")

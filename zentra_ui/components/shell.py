@@ -1,4 +1,5 @@
-"""The operations room's frame: rooms on the left, tenant and mode on top, the page in the middle.
+"""The operations room's frame: rooms on the left, the global search, tenant and mode on top, the
+page in the middle.
 
 Accounts and Evidence are rooms today. The others are listed as upcoming (not links, not fake
 pages) so the shape of the product is visible from the first screen. A room the operator's role
@@ -11,16 +12,19 @@ import reflex as rx
 
 from state.live import LiveState
 from state.session import SessionState
+from zentra_ui.components.search import global_search
 from zentra_ui.components.ui import MONO
 
 ROOMS = (
+    ("Operations room", "/", "radar", None),
     ("Accounts", "/accounts", "wallet", None),
     ("Events", "/events", "activity", None),
-    ("Intents", None, "route", None),
-    ("Review queue", None, "user-check", None),
+    ("Intents", "/intents", "route", SessionState.can_view_intents),
+    ("Review queue", "/reviews", "user-check", SessionState.can_decide_reviews),
     ("Webhooks", "/webhooks", "radio-tower", SessionState.can_view_webhooks),
-    ("Finance", None, "scale", None),
+    ("Finance", "/finance", "scale", SessionState.permissions.contains("finance.view")),
     ("Evidence", "/evidence", "shield-check", SessionState.can_view_audit),
+    ("Policy", "/policy", "scroll-text", SessionState.permissions.contains("policy.view")),
     ("Sandbox", None, "flask-conical", None),
 )
 
@@ -59,7 +63,7 @@ def _room(name: str, href: str | None, icon: str, permitted) -> rx.Component:
             aria_disabled="true",
             title=f"{name}: upcoming",
         )
-    active = rx.State.router.url.path.startswith(href)
+    active = (rx.State.router.url.path == href) if href == "/" else rx.State.router.url.path.startswith(href)
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),
@@ -154,7 +158,7 @@ def live_badge() -> rx.Component:
 
 def operator_badge() -> rx.Component:
     return rx.vstack(
-        rx.text(SessionState.operator_name, size="2", weight="medium", data_testid="operator-name"),
+        rx.text(SessionState.operator_name, size="2", weight="medium", white_space="nowrap", data_testid="operator-name"),
         rx.badge(SessionState.role, variant="soft", color_scheme="gray", radius="full", font_family=MONO, data_testid="operator-role"),
         spacing="1",
         align="end",
@@ -165,12 +169,13 @@ def topbar(title, crumbs: rx.Component | None = None) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             crumbs if crumbs is not None else rx.fragment(),
-            rx.heading(title, size="5", weight="medium", style={"letter_spacing": "-0.01em"}),
+            rx.heading(title, size="5", weight="medium", style={"letter_spacing": "-0.01em", "white_space": "nowrap"}),
             spacing="1",
             align="start",
         ),
         rx.spacer(),
         rx.hstack(
+            rx.cond(SessionState.signed_in, global_search()),
             live_badge(),
             tenant_switch(),
             mode_switch(),
@@ -204,8 +209,11 @@ def sandbox_banner() -> rx.Component:
     )
 
 
-def shell(title, *content: rx.Component, crumbs: rx.Component | None = None) -> rx.Component:
-    """A signed-in page. Until the session is known nothing but the frame renders."""
+def shell(title, *content: rx.Component, intro: str = "", crumbs: rx.Component | None = None) -> rx.Component:
+    """A signed-in page: `intro` is the gray line under the title saying what the room shows.
+    Until the session is known nothing but the frame renders."""
+    if intro:
+        content = (rx.text(intro, size="2", color_scheme="gray"), *content)
     return rx.hstack(
         sidebar(),
         rx.vstack(

@@ -5,18 +5,22 @@ from __future__ import annotations
 import reflex as rx
 
 from state.account import AccountState, HoldActionState
+from zentra_ui.components.holds import hold_buttons, hold_dialog
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
     amount,
+    as_of,
     data_table,
     empty,
     fact,
+    id_chip,
     label,
     mono,
     pager,
     panel,
     status_badge,
+    when_text,
 )
 
 ROUTE = "/accounts/[account_id]"
@@ -82,13 +86,13 @@ POSTING_HEADERS = [("Posting", "left"), ("Kind", "left"), ("Status", "left"), ("
 
 def _posting(p: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(mono(p["posting_id"])),
+        rx.table.cell(id_chip(p["posting_id"], size="2")),
         rx.table.cell(mono(p["kind"], color_scheme="gray")),
         rx.table.cell(status_badge(p["status"])),
         rx.table.cell(rx.hstack(mono(p["direction"]), mono(p["bucket"], size="1", color_scheme="gray"), spacing="2", align="baseline")),
         rx.table.cell(amount(p["amount"]), text_align="right"),
         rx.table.cell(rx.text(p["description"], size="1", color_scheme="gray", class_name="zt-ellipsis")),
-        rx.table.cell(mono(p["created_at"], size="1", color_scheme="gray")),
+        rx.table.cell(when_text(p["created_at"], p["created_at_iso"])),
         class_name="zt-row",
         data_testid="posting-row",
     )
@@ -128,59 +132,16 @@ def _countdown(h: rx.Var[dict[str, str]]) -> rx.Component:
 
 def _hold(h: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(mono(h["id"])),
+        rx.table.cell(id_chip(h["id"], size="2")),
         rx.table.cell(amount(h["amount"]), text_align="right"),
         rx.table.cell(status_badge(h["status"])),
         rx.table.cell(rx.text(h["reason"], size="2", class_name="zt-ellipsis")),
         rx.table.cell(mono(h["source_request"], size="1")),
-        rx.table.cell(mono(h["expires_label"], size="1", color_scheme="gray")),
+        rx.table.cell(when_text(h["expires_label"], h["expires_at"])),
         rx.table.cell(_countdown(h)),
-        rx.table.cell(rx.cond(HoldActionState.can_manage_holds & (h["status"] == "active"), _hold_buttons(h["id"])), text_align="right"),
+        rx.table.cell(rx.cond(HoldActionState.can_manage_holds & (h["status"] == "active"), hold_buttons(HoldActionState, h["id"])), text_align="right"),
         class_name="zt-row",
         data_testid="hold-row",
-    )
-
-
-def _hold_buttons(hold_id) -> rx.Component:
-    """Shown only to roles that may act on holds; the server checks the role again."""
-    return rx.hstack(
-        *[
-            rx.button(name.capitalize(), size="1", variant="soft", color_scheme=color, on_click=HoldActionState.open_hold_action(hold_id, name), data_testid=f"hold-{name}")
-            for name, color in (("capture", "teal"), ("release", "gray"), ("extend", "amber"))
-        ],
-        spacing="1",
-        justify="end",
-    )
-
-
-def _hold_dialog() -> rx.Component:
-    S = HoldActionState
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.text(S.hold_action.to(str).capitalize() + " hold")),
-            rx.dialog.description(mono(S.hold_action_id, size="1", color_scheme="gray")),
-            rx.form(
-                rx.vstack(
-                    rx.input(name="reason", placeholder="Reason (kept with the hold and in the audit chain)", required=True, width="100%", data_testid="hold-reason"),
-                    rx.cond(S.hold_action == "capture", rx.input(name="amount_minor", placeholder="Amount in minor units (empty: the whole hold)", width="100%", font_family=MONO, data_testid="hold-amount")),
-                    rx.cond(S.hold_action == "extend", rx.input(name="ttl_minutes", placeholder="Extend by minutes", default_value="60", width="100%", font_family=MONO, data_testid="hold-ttl")),
-                    rx.cond(S.hold_action_error != "", rx.callout(S.hold_action_error, icon="triangle-alert", color_scheme="tomato", size="1", width="100%", data_testid="hold-error")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Confirm", type="submit", data_testid="hold-confirm"),
-                        justify="end",
-                        spacing="2",
-                        width="100%",
-                    ),
-                    spacing="3",
-                ),
-                on_submit=S.submit_hold_action,
-                reset_on_submit=False,
-            ),
-            max_width="460px",
-        ),
-        open=S.hold_dialog_open,
-        on_open_change=S.close_hold_action,
     )
 
 
@@ -189,8 +150,8 @@ HISTORY_HEADERS = [("Effective", "left"), ("Posting", "left"), ("Line", "left"),
 
 def _history(line: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(mono(line["effective_at"], size="1", color_scheme="gray")),
-        rx.table.cell(mono(line["posting_id"])),
+        rx.table.cell(when_text(line["effective_at"], line["effective_at_iso"])),
+        rx.table.cell(id_chip(line["posting_id"], size="2")),
         rx.table.cell(rx.hstack(mono(line["direction"]), mono(line["bucket"], size="1", color_scheme="gray"), spacing="2", align="baseline")),
         rx.table.cell(amount(line["amount"]), text_align="right"),
         rx.table.cell(amount(line["posted"]), text_align="right"),
@@ -279,13 +240,13 @@ def _title() -> rx.Component:
 def _actions() -> rx.Component:
     return rx.hstack(
         rx.hstack(
-            mono(AccountState.shown_id, weight="medium", data_testid="account-id"),
+            id_chip(AccountState.shown_id, size="2", weight="medium", test_id="account-id"),
             rx.cond(A["system_role"] != "", rx.badge("system: " + A["system_role"].to(str), variant="outline", color_scheme="gray", size="1")),
             spacing="3",
             align="center",
         ),
         rx.spacer(),
-        rx.cond(AccountState.refreshed_at != "", mono("as of " + AccountState.refreshed_at, size="1", color_scheme="gray")),
+        as_of(AccountState.refreshed_at),
         rx.button(rx.icon("refresh-cw", size=14), "Refresh", size="1", variant="soft", color_scheme="gray", on_click=AccountState.refresh, data_testid="refresh"),
         align="center",
         width="100%",
@@ -296,7 +257,7 @@ def _actions() -> rx.Component:
 def page() -> rx.Component:
     return shell(
         _title(),
-        _hold_dialog(),
+        hold_dialog(HoldActionState),
         rx.cond(
             AccountState.not_found,
             panel(

@@ -7,13 +7,14 @@ import reflex as rx
 from state.accounts import AccountsState
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
-    MONO,
     amount,
+    count_text,
     data_table,
-    empty,
+    id_chip,
     mono,
-    pager,
-    panel,
+    paged_panel,
+    refresh_icon,
+    search_box,
     status_badge,
 )
 
@@ -37,7 +38,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.hstack(
-                rx.link(mono(row["id"]), href="/accounts/" + row["id"], color_scheme="teal", underline="hover", data_testid="account-link"),
+                id_chip(row["id"], href="/accounts/" + row["id"], size="2", test_id="account-link"),
                 rx.cond(row["system"] != "", rx.badge("system", variant="outline", color_scheme="gray", size="1", radius="small")),
                 rx.cond(row["status"] != "active", status_badge(row["status"])),
                 spacing="2",
@@ -58,16 +59,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 def _toolbar() -> rx.Component:
     return rx.hstack(
-        rx.input(
-            rx.input.slot(rx.icon("search", size=14)),
-            value=AccountsState.query,
-            on_change=AccountsState.search,
-            placeholder="Search id, customer, type or currency",
-            size="2",
-            width="360px",
-            font_family=MONO,
-            data_testid="account-search",
-        ),
+        search_box(AccountsState.query, AccountsState.search, "Search id, customer, type or currency", "360px", "account-search"),
         rx.hstack(
             rx.switch(checked=AccountsState.show_system, on_change=AccountsState.toggle_system, size="1", color_scheme="gray"),
             rx.text("System accounts", size="1", color_scheme="gray"),
@@ -75,8 +67,8 @@ def _toolbar() -> rx.Component:
             spacing="2",
         ),
         rx.spacer(),
-        rx.text(AccountsState.total.to_string() + " accounts", size="1", color_scheme="gray", font_family=MONO, data_testid="accounts-total"),
-        rx.icon_button(rx.icon("refresh-cw", size=14), size="1", variant="soft", color_scheme="gray", on_click=AccountsState.load, title="Refresh", data_testid="refresh"),
+        count_text(AccountsState.total, "accounts", "accounts-total"),
+        refresh_icon(AccountsState.load, test_id="refresh"),
         align="center",
         width="100%",
         spacing="4",
@@ -86,19 +78,6 @@ def _toolbar() -> rx.Component:
 def page() -> rx.Component:
     return shell(
         "Accounts",
-        rx.text(
-            "Balances are read from the ledger at request time: posted is settled, pending is in flight, available is posted minus outgoing pending.",
-            size="2",
-            color_scheme="gray",
-        ),
-        panel(
-            _toolbar(),
-            rx.box(height="12px"),
-            rx.cond(
-                AccountsState.rows.length() > 0,
-                data_table(HEADERS, rx.foreach(AccountsState.rows, _row)),
-                rx.cond(AccountsState.loaded, empty(AccountsState.empty_message), empty("Loading…", icon="loader")),
-            ),
-            pager(AccountsState.range_label, AccountsState.has_prev, AccountsState.has_next, AccountsState.prev_page, AccountsState.next_page, "accounts"),
-        ),
+        paged_panel(AccountsState, data_table(HEADERS, rx.foreach(AccountsState.rows, _row)), AccountsState.empty_message, "accounts", above=(_toolbar(), rx.box(height="12px"))),
+        intro="Balances are read from the ledger at request time: posted is settled, pending is in flight, available is posted minus outgoing pending.",
     )

@@ -6,7 +6,16 @@ import reflex as rx
 
 from state.events import EventsState
 from zentra_ui.components.shell import shell
-from zentra_ui.components.ui import data_table, empty, label, mono, pager, panel
+from zentra_ui.components.ui import (
+    data_table,
+    id_chip,
+    label,
+    mono,
+    pager,
+    panel,
+    table_or_empty,
+    when_text,
+)
 
 ROUTE = "/events"
 ON_LOAD = EventsState.load
@@ -19,11 +28,11 @@ FAMILY_COLORS = (("ledger", "teal"), ("hold", "amber"), ("account", "blue"), ("a
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(mono(row["occurred_at"], size="1", color_scheme="gray")),
+        rx.table.cell(when_text(row["occurred_at"], row["occurred_at_iso"])),
         rx.table.cell(rx.badge(row["type"], color_scheme=rx.match(row["family"], *FAMILY_COLORS, "gray"), variant="soft", size="1")),
-        rx.table.cell(mono(row["object"], size="1")),
-        rx.table.cell(mono(row["id"], size="1", color_scheme="gray")),
-        rx.table.cell(mono(row["correlation_id"], size="1", color_scheme="gray")),
+        rx.table.cell(id_chip(row["object"])),
+        rx.table.cell(id_chip(row["id"], color_scheme="gray")),
+        rx.table.cell(id_chip(row["correlation_id"], color_scheme="gray")),
         rx.table.cell(mono(row["data"], size="1", color_scheme="gray", class_name="zt-ellipsis", title=row["data"])),
         class_name="zt-row",
         data_testid="event-row",
@@ -33,7 +42,6 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
 def page() -> rx.Component:
     return shell(
         "Events",
-        rx.text("Every state change, in commit order, as published to JetStream. New events appear here as they are published.", size="2", color_scheme="gray"),
         panel(
             rx.hstack(
                 label("Timeline"),
@@ -43,11 +51,8 @@ def page() -> rx.Component:
                 width="100%",
             ),
             rx.box(height="12px"),
-            rx.cond(
-                EventsState.rows.length() > 0,
-                data_table(HEADERS, rx.foreach(EventsState.rows, _row)),
-                rx.cond(EventsState.loaded, empty("No events in this tenant and mode yet."), empty("Loading…", icon="loader")),
-            ),
+            table_or_empty(EventsState.rows, data_table(HEADERS, rx.foreach(EventsState.rows, _row)), EventsState.loaded, "No events in this tenant and mode yet."),
             pager(EventsState.range_label, EventsState.has_prev, EventsState.has_more, EventsState.prev_page, EventsState.next_page, "events"),
         ),
+        intro="Every state change, in commit order, as published to JetStream. New events appear here as they are published.",
     )

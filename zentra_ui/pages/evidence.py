@@ -10,11 +10,15 @@ from zentra_ui.components.ui import (
     MONO,
     data_table,
     empty,
+    error_callout,
     fact,
+    id_chip,
     label,
     mono,
     pager,
     panel,
+    titled_panel,
+    when_text,
 )
 
 ROUTE = "/evidence"
@@ -43,10 +47,7 @@ def _chain_status() -> rx.Component:
             align="center",
             wrap="wrap",
         ),
-        rx.cond(
-            EvidenceState.broken_reason != "",
-            rx.callout(EvidenceState.broken_reason, icon="triangle-alert", color_scheme="tomato", size="1", margin_top="12px", data_testid="chain-broken"),
-        ),
+        error_callout(EvidenceState.broken_reason, "chain-broken", margin_top="12px"),
     )
 
 
@@ -60,21 +61,17 @@ def _verdict() -> rx.Component:
 
 
 def _export() -> rx.Component:
-    return panel(
-        rx.vstack(
-            label("Evidence packet"),
-            rx.text("A signed packet holds the object, its entries and events, and its audit records with the chain links that prove them. Check it offline with zentra verify.", size="2", color_scheme="gray"),
-            rx.hstack(
-                rx.input(value=EvidenceState.export_id, on_change=EvidenceState.set_export_id, placeholder="acct_… or pst_…", size="2", width="360px", font_family=MONO, data_testid="export-id"),
-                rx.button(rx.icon("download", size=14), "Export packet", size="2", on_click=EvidenceState.export, disabled=~EvidenceState.can_export_evidence, data_testid="export-packet"),
-                align="center",
-                spacing="3",
-            ),
-            rx.cond(EvidenceState.export_error != "", rx.callout(EvidenceState.export_error, icon="triangle-alert", color_scheme="tomato", size="1", data_testid="export-error")),
-            _verdict(),
+    return titled_panel(
+        "Evidence packet",
+        rx.hstack(
+            rx.input(value=EvidenceState.export_id, on_change=EvidenceState.set_export_id, placeholder="acct_… or pst_…", size="2", width="360px", font_family=MONO, data_testid="export-id"),
+            rx.button(rx.icon("download", size=14), "Export packet", size="2", on_click=EvidenceState.export, disabled=~EvidenceState.can_export_evidence, data_testid="export-packet"),
+            align="center",
             spacing="3",
-            width="100%",
         ),
+        error_callout(EvidenceState.export_error, "export-error"),
+        _verdict(),
+        hint="A signed packet holds the object, its entries and events, and its audit records with the chain links that prove them. Check it offline with zentra verify.",
     )
 
 
@@ -104,7 +101,7 @@ def _filters() -> rx.Component:
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(mono(row["seq"])),
-        rx.table.cell(mono(row["occurred_at"], size="1", color_scheme="gray")),
+        rx.table.cell(when_text(row["occurred_at"], row["occurred_at_iso"])),
         rx.table.cell(mono(row["actor"], size="1")),
         rx.table.cell(rx.badge(row["role"], variant="outline", color_scheme="gray", size="1", font_family=MONO)),
         rx.table.cell(
@@ -118,7 +115,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row["object"] != "",
-                rx.link(mono(row["object"], size="1"), on_click=EvidenceState.export_for(row["object"]), title="Export this object's evidence packet", color_scheme="teal", underline="hover", cursor="pointer"),
+                id_chip(row["object"], on_click=EvidenceState.export_for(row["object"]), link_title="Export this object's evidence packet"),
             )
         ),
         rx.table.cell(mono(row["scope"], size="1", color_scheme="gray")),
@@ -134,7 +131,7 @@ def _rail() -> rx.Component:
         rx.vstack(
             label("Audit rail"),
             _filters(),
-            rx.cond(EvidenceState.filter_error != "", rx.callout(EvidenceState.filter_error, icon="triangle-alert", color_scheme="tomato", size="1")),
+            error_callout(EvidenceState.filter_error),
             rx.cond(
                 EvidenceState.records.length() > 0,
                 data_table(HEADERS, rx.foreach(EvidenceState.records, _row)),

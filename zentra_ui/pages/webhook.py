@@ -11,12 +11,17 @@ from zentra_ui.components.ui import (
     MONO,
     data_table,
     empty,
+    error_callout,
     fact,
+    id_chip,
     label,
     mono,
+    notice_callout,
     pager,
     panel,
     status_badge,
+    titled_panel,
+    when_text,
 )
 
 ROUTE = "/webhooks/[endpoint_id]"
@@ -46,15 +51,15 @@ def _health() -> rx.Component:
 
 def _attempt(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(mono(row["attempted_at"], size="1", color_scheme="gray")),
+        rx.table.cell(when_text(row["attempted_at"], row["attempted_at_iso"])),
         rx.table.cell(mono(row["event_type"], size="1")),
-        rx.table.cell(mono(row["message_id"], size="1")),
+        rx.table.cell(id_chip(row["message_id"])),
         rx.table.cell(mono(row["attempt"]), text_align="right"),
         rx.table.cell(status_badge(row["status"])),
         rx.table.cell(mono(row["response_code"])),
         rx.table.cell(rx.cond(row["error_kind"] != "", rx.badge(row["error_kind"], color_scheme="tomato", variant="soft", size="1", title=row["error"]))),
         rx.table.cell(mono(row["duration"], size="1"), text_align="right"),
-        rx.table.cell(mono(row["next_attempt_at"], size="1", color_scheme="gray")),
+        rx.table.cell(when_text(row["next_attempt_at"], row["next_attempt_at_iso"])),
         rx.table.cell(
             rx.hstack(
                 rx.button("Inspect", size="1", variant="soft", color_scheme="gray", on_click=S.inspect(row["id"]), data_testid="inspect"),
@@ -72,15 +77,11 @@ def _inspector() -> rx.Component:
     i = S.inspected
     return rx.cond(
         i.length() > 0,
-        panel(
-            rx.vstack(
-                label("Signature inspector"),
-                rx.hstack(fact("webhook-id", i["webhook_id"]), fact("webhook-timestamp", i["webhook_timestamp"]), fact("Scheme", i["scheme"]), fact("Key ids", i["key_ids"], test_id="inspector-keys"), fact("Signatures sent", i["signatures_sent"]), fact("Skew from event (s)", i["skew_seconds"], test_id="inspector-skew"), spacing="5", wrap="wrap"),
-                label("Signed content (id.timestamp.body)"),
-                rx.code_block(i["signed_content"], language="json", wrap_long_lines=True, width="100%", data_testid="inspector-content"),
-                spacing="3",
-                width="100%",
-            ),
+        titled_panel(
+            "Signature inspector",
+            rx.hstack(fact("webhook-id", i["webhook_id"]), fact("webhook-timestamp", i["webhook_timestamp"]), fact("Scheme", i["scheme"]), fact("Key ids", i["key_ids"], test_id="inspector-keys"), fact("Signatures sent", i["signatures_sent"]), fact("Skew from event (s)", i["skew_seconds"], test_id="inspector-skew"), spacing="5", wrap="wrap"),
+            label("Signed content (id.timestamp.body)"),
+            rx.code_block(i["signed_content"], language="json", wrap_long_lines=True, width="100%", data_testid="inspector-content"),
         ),
     )
 
@@ -88,35 +89,31 @@ def _inspector() -> rx.Component:
 def _recover() -> rx.Component:
     return rx.cond(
         S.can_manage_webhooks,
-        panel(
-            rx.vstack(
-                label("Recover"),
-                rx.text("Send again what this endpoint missed or failed since a moment (at most 7 days back). The dry run counts first; recovery runs only after it.", size="2", color_scheme="gray"),
-                rx.hstack(
-                    rx.input(value=S.recover_since, on_change=S.set_recover_since, size="2", width="300px", font_family=MONO, data_testid="recover-since"),
-                    rx.button("Dry run", size="2", variant="soft", on_click=S.preview_recover, data_testid="recover-dry-run"),
-                    rx.button("Recover", size="2", on_click=S.run_recover, disabled=~S.recover_ready, data_testid="recover-run"),
-                    spacing="3",
-                    align="center",
-                ),
-                rx.cond(S.recover_preview != "", rx.text(S.recover_preview, size="2", data_testid="recover-preview")),
+        titled_panel(
+            "Recover",
+            rx.hstack(
+                rx.input(value=S.recover_since, on_change=S.set_recover_since, size="2", width="300px", font_family=MONO, data_testid="recover-since"),
+                rx.button("Dry run", size="2", variant="soft", on_click=S.preview_recover, data_testid="recover-dry-run"),
+                rx.button("Recover", size="2", on_click=S.run_recover, disabled=~S.recover_ready, data_testid="recover-run"),
                 spacing="3",
-                width="100%",
+                align="center",
             ),
+            rx.cond(S.recover_preview != "", rx.text(S.recover_preview, size="2", data_testid="recover-preview")),
+            hint="Send again what this endpoint missed or failed since a moment (at most 7 days back). The dry run counts first; recovery runs only after it.",
         ),
     )
 
 
 def page() -> rx.Component:
     return shell(
-        rx.hstack(rx.text("Webhook endpoint"), mono(S.endpoint["id"], size="3", color_scheme="gray"), spacing="3", align="baseline"),
+        rx.hstack(rx.text("Webhook endpoint"), id_chip(S.endpoint["id"], size="3", color_scheme="gray"), spacing="3", align="baseline"),
         rx.cond(
             S.not_found,
             panel(empty("No webhook endpoint with this id in this tenant and mode.", icon="search-x")),
             rx.vstack(
                 _health(),
-                rx.cond(S.notice != "", rx.callout(S.notice, icon="check", color_scheme="grass", size="1", data_testid="webhook-notice")),
-                rx.cond(S.action_error != "", rx.callout(S.action_error, icon="triangle-alert", color_scheme="tomato", size="1", data_testid="webhook-error")),
+                notice_callout(S.notice, "webhook-notice"),
+                error_callout(S.action_error, "webhook-error"),
                 _recover(),
                 panel(
                     rx.hstack(label("Attempts"), rx.spacer(), rx.button(rx.icon("refresh-cw", size=14), "Refresh", size="1", variant="soft", color_scheme="gray", on_click=S.refresh), width="100%"),

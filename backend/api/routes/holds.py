@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request, Response
 
 from backend.api.mutations import mutate
@@ -13,6 +15,7 @@ from backend.api.schemas import (
     HoldAction,
     body_doc,
 )
+from backend.errors import ZentraError
 from backend.inputs import path_id, query_text
 from backend.ledger import holds
 from backend.runtime import Runtime
@@ -29,7 +32,9 @@ def router(runtime: Runtime) -> APIRouter:
     async def list_holds(request: Request) -> Response:
         limit, offset = page_params(request)
         account, status = query_text(request.query_params.get("account"), "account", 64), query_text(request.query_params.get("status"), "status", 16)
-        return await read_scoped(request, runtime, lambda s, scope: holds.list_holds(s, scope, account_id=account, status=status, limit=limit, offset=offset))
+        within = _seconds(request.query_params.get("expiring_within_seconds"))
+        expiring_before = runtime.now() + timedelta(seconds=within) if within is not None else None
+        return await read_scoped(request, runtime, lambda s, scope: holds.list_holds(s, scope, account_id=account, status=status, expiring_before=expiring_before, limit=limit, offset=offset))
 
     @api.get("/holds/{hold_id}")
     async def get(request: Request, hold_id: str) -> Response:
@@ -40,6 +45,15 @@ def router(runtime: Runtime) -> APIRouter:
     for name, (service, schema) in actions.items():
         api.add_api_route(f"/holds/{{hold_id}}/{name}", _action(runtime, service, f"hold.{name}"), methods=["POST"], openapi_extra=body_doc(schema), name=f"{name}_hold")
     return api
+
+
+def _seconds(raw: str | None) -> int | None:
+    """`expiring_within_seconds`: active holds that expire within that many seconds (at most 30 days)."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > holds.MAX_TTL.total_seconds():
+        raise ZentraError("validation_error", "expiring_within_seconds must be an integer from 0 to 2592000", "expiring_within_seconds")
+    return int(raw)
 
 
 def _action(runtime: Runtime, service, action: str):

@@ -1,6 +1,6 @@
-"""/v1/providers: register a provider (its signing secret shown once), rotate the secret, read its
-callback receipts; and the provider's own callback URL, which authenticates by signature, not by
-API key."""
+"""/v1/providers: register a provider (its signing secret shown once), rotate the secret, change a
+sandbox provider's behaviour, read its callback receipts; and the provider's own callback URL,
+which authenticates by signature, not by API key."""
 
 from __future__ import annotations
 
@@ -26,8 +26,24 @@ from backend.providers import callbacks, registry
 from backend.runtime import Runtime
 
 
+class Behaviour(BaseModel):
+    latency_ms: int = Field(default=50, ge=0, le=60_000, description="Delay before each callback")
+    failure_rate: float = Field(default=0.0, ge=0, le=1, description="Share of submissions answered 503")
+    timeout_rate: float = Field(default=0.0, ge=0, le=1, description="Share held past the caller's timeout, never called back")
+    decline_rate: float = Field(default=0.0, ge=0, le=1, description="Share accepted, then called back intent.failed")
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1, description="Share of callbacks sent twice with one webhook-id")
+    out_of_order_rate: float = Field(default=0.0, ge=0, le=1, description="Share of settlements followed by a stale intent.failed")
+
+
 class CreateProvider(Idempotent):
     name: str = Field(max_length=200)
+    kind: Literal["external", "sandbox"] = Field(default="external", description="sandbox: played by Zentra itself, sandbox mode only")
+    endpoint_url: str | None = Field(default=None, max_length=500, description="external only: where submissions are POSTed (https outside sandbox)")
+    behaviour: Behaviour | None = Field(default=None, description="sandbox only; failure_rate + timeout_rate + decline_rate at most 1")
+
+
+class SetBehaviour(Idempotent):
+    behaviour: Behaviour
 
 
 class RotateProviderSecret(Idempotent):
@@ -68,6 +84,12 @@ def router(runtime: Runtime) -> APIRouter:
         provider_id = path_id(provider_id, "provider")
         service = lambda s, scope, body, now: registry.rotate_secret(s, scope, provider_id, body, now)  # noqa: E731
         return await mutate(request, runtime, service, "provider.rotate_secret", status_code=200)
+
+    @api.post("/providers/{provider_id}/behaviour", openapi_extra=body_doc(SetBehaviour))
+    async def behaviour(request: Request, provider_id: str) -> Response:
+        provider_id = path_id(provider_id, "provider")
+        service = lambda s, scope, body, now: registry.set_behaviour(s, scope, provider_id, body, now)  # noqa: E731
+        return await mutate(request, runtime, service, "provider.set_behaviour", status_code=200)
 
     @api.get("/providers/{provider_id}/callbacks")
     async def list_callbacks(request: Request, provider_id: str) -> Response:

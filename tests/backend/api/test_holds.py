@@ -127,3 +127,21 @@ def test_a_hold_never_lasts_beyond_30_days_from_creation(api):
     r = api.post(f"/holds/{h['id']}/extend", {"ttl_seconds": 30 * 86400, "reason": "again", "source_request": "s"})
     assert r.status_code == 400 and r.json()["error"]["param"] == "expires_at"
     assert api.get(f"/holds/{h['id']}").json()["expires_at"] == h["expires_at"]
+
+
+def test_holds_close_to_expiry_are_listed_soonest_first(api):
+    _, customer = api.funded_account(10_000)
+
+    def hold(ttl: int) -> str:
+        r = api.post("/holds", {"account": customer, "amount_minor": 10, "ttl_seconds": ttl, "reason": "auth", "source_request": f"auth_{ttl}"})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    later, soon = hold(1800), hold(300)
+    hold(86_400)  # not within the hour
+    released = hold(60)
+    api.post(f"/holds/{released}/release", {"reason": "cancelled", "source_request": "s"})
+    listed = api.get("/holds", params={"expiring_within_seconds": 3600}).json()
+    assert [h["id"] for h in listed["data"]] == [soon, later]
+    refused = api.get("/holds", params={"expiring_within_seconds": "soon"}).json()
+    assert refused["error"]["param"] == "expiring_within_seconds"

@@ -45,13 +45,33 @@ PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("POST", "/v1/holds/{hold_id}/capture"): [("/holds/{hold}/capture", {"reason": "x", "source_request": "s"}, "not_found")],
     ("POST", "/v1/holds/{hold_id}/release"): [("/holds/{hold}/release", {"reason": "x", "source_request": "s"}, "not_found")],
     ("POST", "/v1/holds/{hold_id}/extend"): [("/holds/{hold}/extend", {"ttl_seconds": 900, "reason": "x", "source_request": "s"}, "not_found")],
+    ("POST", "/v1/runtime/intents"): [
+        ("/runtime/intents", {"kind": "payment", "amount_minor": 1, "currency": "USD", "source": "{customer}", "destination": "{own}"}, "unknown_account"),
+        ("/runtime/intents", {"kind": "payment", "amount_minor": 1, "currency": "USD", "source": "{own}", "destination": "{merchant}"}, "unknown_account"),
+    ],
+    ("POST", "/v1/transfers"): [("/transfers", {"source_account": "{own}", "destination_account": "{customer}", "amount_minor": 1, "currency": "USD"}, "unknown_account")],
+    ("GET", "/v1/runtime/intents"): [],  # lists the caller's own scope; a search for another's id finds nothing
+    ("GET", "/v1/runtime/intents/{intent_id}"): [("/runtime/intents/{intent}", None, "not_found")],
+    ("POST", "/v1/runtime/intents/{intent_id}/amend"): [("/runtime/intents/{intent}/amend", {"amount_minor": 5}, "not_found")],
+    ("GET", "/v1/reviews"): [],
+    ("GET", "/v1/reviews/{review_id}"): [("/reviews/{review}", None, "not_found")],
+    ("POST", "/v1/reviews/{review_id}/claim"): [("/reviews/{review}/claim", {}, "not_found")],
+    ("POST", "/v1/reviews/{review_id}/assign"): [("/reviews/{review}/assign", {"operator_id": "op_x"}, "not_found")],
+    ("POST", "/v1/reviews/{review_id}/release"): [("/reviews/{review}/release", {}, "not_found")],
+    ("POST", "/v1/reviews/{review_id}/approve"): [("/reviews/{review}/approve", {"reviewed_hash": "0" * 64, "reason_code": "other"}, "not_found")],
+    ("POST", "/v1/reviews/{review_id}/reject"): [("/reviews/{review}/reject", {"reason_code": "other"}, "not_found")],
+    ("POST", "/v1/routes"): [("/routes", {"corridor": "*", "providers": ["{provider}"]}, "not_found")],
+    ("GET", "/v1/routes"): [],
     ("GET", "/v1/events"): [("/events?after={event}", None, "not_found")],
     ("GET", "/v1/audit"): [],  # filters within the caller's own chain (checked below: empty)
     ("GET", "/v1/audit/status"): [],
+    ("GET", "/v1/policy"): [],  # the caller's own policy; versions are numbered per tenant and mode, no id to reach for
+    ("GET", "/v1/policy/versions"): [],
     ("GET", "/v1/evidence/{object_id}"): [("/evidence/{customer}", None, "not_found"), ("/evidence/{posting}", None, "not_found")],
     ("POST", "/v1/providers"): [],
     ("GET", "/v1/providers/{provider_id}"): [("/providers/{provider}", None, "not_found")],
     ("POST", "/v1/providers/{provider_id}/rotate-secret"): [("/providers/{provider}/rotate-secret", {}, "not_found")],
+    ("POST", "/v1/providers/{provider_id}/behaviour"): [("/providers/{provider}/behaviour", {"behaviour": {}}, "not_found")],
     ("GET", "/v1/providers/{provider_id}/callbacks"): [("/providers/{provider}/callbacks", None, "not_found")],
     # signed by a provider, not called with an API key: see test_a_provider_callback_cannot_reach_another_scope
     ("POST", "/v1/providers/{provider_id}/callbacks"): [],
@@ -90,8 +110,10 @@ def world(api_url, runtime, tenant):
     owner.account()  # an event after the endpoint, which recover turns into a message
     owner.post(f"/webhook-endpoints/{webhook}/recover", {"since": owner.get(f"/webhook-endpoints/{webhook}").json()["created_at"]})
     webhook_message = owner.get(f"/webhook-endpoints/{webhook}/messages").json()["data"][0]["id"]
+    intent = owner.post("/runtime/intents", {"kind": "payment", "amount_minor": 100, "currency": "USD", "source": customer, "destination": merchant}).json()["intent_id"]
+    review = owner.post("/runtime/intents", {"kind": "payment", "amount_minor": 5_000_000, "currency": "USD", "source": customer, "destination": merchant}).json()["review"]["id"]
     intruders = {"wrong_mode": Api(api_url, tenant.live_key), "wrong_tenant": Api(api_url, make_tenant(runtime, "Other").sandbox_key)}
-    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message}
+    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message, "intent": intent, "review": review}
     return owner, intruders, ids
 
 
@@ -116,8 +138,19 @@ def _snapshot(owner: Api, ids: dict) -> dict:
         "webhook": owner.get(f"/webhook-endpoints/{ids['webhook']}").json(),
         "webhook_messages": owner.get(f"/webhook-endpoints/{ids['webhook']}/messages").json(),
         "events": [e["id"] for e in owner.get("/events", params={"limit": 100}).json()["data"]],
-        "audit": [r["hash"] for r in owner.get("/audit", params={"limit": 100}).json()["data"] if not r["action"].endswith(".denied")],
+        "audit": _audit_hashes(owner),
     }
+
+
+def _audit_hashes(owner: Api) -> list[str]:
+    """The hashes of every record in the owner's chain but denials, paging to the end."""
+    hashes, params = [], {"limit": 100}
+    while True:
+        page = owner.get("/audit", params=params).json()
+        hashes += [r["hash"] for r in page["data"] if not r["action"].endswith(".denied")]
+        if not page.get("next_before"):
+            return hashes
+        params = {"limit": 100, "before": page["next_before"]}
 
 
 def _denials(runtime, tenant_id: str) -> list[AuditRecord]:
@@ -195,3 +228,4 @@ def test_a_provider_callback_cannot_reach_another_scope(world, api_url, runtime,
     assert all(r.object_id == ids["hold"] and r.role == "provider" and r.actor.startswith("provider:prv_") for r in records)
     refused = select(func.count()).select_from(AuditRecord).where(AuditRecord.chain == tenant.tenant_id, AuditRecord.action == "provider.callback.denied")
     assert transactions.read(runtime.db, lambda s: s.execute(refused).scalar_one()) == 2
+

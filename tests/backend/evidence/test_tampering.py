@@ -74,7 +74,7 @@ def test_flipped_bytes_fail_through_the_command(packet, tmp_path, capsys):
         (lambda d: d["packet"]["contents"]["events"]["data"].pop(), r"contents events: total 2 and truncated False disagree"),
         (lambda d: d["packet"]["chain_head"].update(seq=1), r"chain head seq 1 is behind"),
         (lambda d: d["packet"].update(version=2), r"packet version 2"),
-        (lambda d: d["packet"]["subject"].update(type="intent"), r"subject type 'intent' is not one this verifier knows"),
+        (lambda d: d["packet"]["subject"].update(type="customer"), r"subject type 'customer' is not one this verifier knows"),
         (lambda d: d.update(digest="f" * 64), r"packet digest does not match its contents"),
         (lambda d: d["signature"].update(value=d["signature"]["value"][:-4] + "AAA="), r"signature (does not verify|is malformed)"),
         (lambda d: d["signature"].update(alg="rsa"), r"signature algorithm 'rsa'"),

@@ -1,0 +1,154 @@
+"""The routing worker: each `ledgered` intent is offered to its corridor's providers in order until
+one accepts it (`routed`), or released and `failed` when none does.
+
+Intents are claimed in batches with a lease (`next_action_at` moves past the lease; PostgreSQL
+skips rows another worker has locked), submitted over HTTP concurrently, and each outcome written
+back in a transaction of its own. A provider that answers 5xx, times out
+or cannot be reached is failed over to the next one; every attempt, with its duration and error,
+is kept on the intent (its evidence names every provider tried) and counts towards that
+provider's health. A worker that dies mid-batch loses nothing: the lease expires and the intents
+are routed again (providers take the intent's id as their idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import orjson
+from sqlalchemy import select
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from backend.db import transactions
+from backend.db.tables import Intent
+from backend.errors import ZentraError
+from backend.intents import lifecycle, money
+from backend.intents.lifecycle import Trace
+from backend.routing import routes
+from backend.routing.submission import Outcome, Submission, Target, submit, target_for
+from backend.runtime import Runtime
+from backend.tenancy.scope import Scope
+
+log = logging.getLogger("zentra.router")
+
+LEASE = timedelta(seconds=60)
+SUBMIT_TIMEOUT_SECONDS = 5.0
+BATCH = 200
+IDLE_SECONDS = 0.05
+ROUTE = "worker:router"
+
+
+@dataclass(frozen=True)
+class Due:
+    """A claimed intent and the providers to offer it to, first choice first."""
+
+    row_id: str
+    scope: Scope
+    submission: Submission
+    targets: tuple[Target, ...]
+
+
+def claim_due(session: Session, api_url: str, now: datetime, limit: int = BATCH) -> list[Due]:
+    """Lease up to `limit` intents whose routing is due."""
+    query = select(Intent).where(Intent.status == "ledgered", Intent.next_action_at <= now).order_by(Intent.next_action_at).limit(limit).with_for_update(skip_locked=True)
+    claimed = []
+    routed: dict[tuple[str, str, str], list] = {}  # each corridor's providers, read once a batch
+    for intent in session.execute(query).scalars():
+        intent.next_action_at = now + LEASE
+        scope = Scope(intent.tenant_id, intent.mode, actor="system:router", role="system")
+        key = (intent.tenant_id, intent.mode, intent.corridor)
+        if key not in routed:
+            routed[key] = routes.candidates(session, scope, intent.corridor, now)
+        providers = routed[key]
+        submission = Submission(
+            reference=intent.id,
+            intent_id=intent.intent_id,
+            kind=intent.kind,
+            amount_minor=intent.amount_minor,
+            currency=intent.currency,
+            corridor=intent.corridor,
+            callback_url="",
+        )
+        claimed.append(Due(intent.id, scope, submission, tuple(target_for(p, api_url) for p in providers)))
+    return claimed
+
+
+async def offer(client: httpx.AsyncClient, due: Due, api_url: str, now: datetime) -> list[Outcome]:
+    """Offer the intent to each provider in turn until one accepts; answers every attempt."""
+    attempts: list[Outcome] = []
+    for target in due.targets:
+        submission = _with_callback(due.submission, api_url, target.provider_id)
+        outcome = await submit(client, target, submission, SUBMIT_TIMEOUT_SECONDS, now)
+        attempts.append(outcome)
+        if outcome.result == "accepted":
+            break
+    return attempts
+
+
+def _with_callback(submission: Submission, api_url: str, provider_id: str) -> Submission:
+    return Submission(**{**submission.__dict__, "callback_url": f"{api_url}/v1/providers/{provider_id}/callbacks"})
+
+
+def settle_routing(session: Session, due: Due, attempts: list[Outcome], now: datetime) -> str:
+    """Write one intent's routing outcome; answers the state it ends in."""
+    intent = session.execute(select(Intent).where(Intent.id == due.row_id).with_for_update()).scalar_one()
+    for attempt in attempts:
+        routes.record_health(session, attempt.provider_id, attempt.result == "accepted", now)
+    history = orjson.loads(intent.routing_json)
+    intent.routing_json = orjson.dumps([*history, *(a.to_dict() for a in attempts)]).decode()
+    if intent.status != "ledgered":
+        return intent.status  # a callback confirmed it first, or it was decided meanwhile
+    trace = Trace(due.scope, now, None, ROUTE)
+    accepted = next((a for a in attempts if a.result == "accepted"), None)
+    decision = {"corridor": intent.corridor, "tried": [a.provider_id for a in attempts]}
+    if accepted is not None:
+        intent.provider_id, intent.next_action_at = accepted.provider_id, None
+        lifecycle.move(session, trace, intent, "routed", reason=f"accepted by {accepted.provider_id}", data={**decision, "provider_id": accepted.provider_id, "provider_reference": accepted.provider_reference})
+        return intent.status
+    code = "route_failed" if attempts else "no_route"
+    message = f"no provider of corridor {intent.corridor} accepted the intent" if attempts else f"no route serves corridor {intent.corridor}"
+    money.lock_accounts(session, due.scope, intent, now, settling=False)
+    intent.failure_code, intent.failure_message, intent.next_action_at = code, message, None
+    lifecycle.move(session, trace, intent, "failed", reason=code, data=decision)
+    money.release(session, due.scope, intent, message, intent.intent_id, now)
+    return intent.status
+
+
+def _settle_one(runtime: Runtime, due: Due, attempts: list[Outcome], now: datetime) -> None:
+    """One intent's outcome in a transaction of its own: a batch would take a second intent's
+    row locks after the first one's events, behind the tenant's commit-order lock."""
+    try:
+        transactions.write(runtime.db, lambda s: settle_routing(s, due, attempts, now))
+    except ZentraError:
+        log.exception("routing outcome of %s could not be written; it will be routed again after its lease", due.row_id)
+
+
+async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BATCH) -> int:
+    """Route one batch of due intents; answers how many were claimed."""
+    api_url = runtime.settings.api_url
+    claimed = await run_in_threadpool(transactions.write, runtime.db, lambda s: claim_due(s, api_url, runtime.now(), limit))
+    if not claimed:
+        return 0
+    outcomes = await asyncio.gather(*(offer(client, due, api_url, runtime.now()) for due in claimed))
+    now = runtime.now()
+    for due, attempts in zip(claimed, outcomes):
+        await run_in_threadpool(_settle_one, runtime, due, attempts, now)
+    return len(claimed)
+
+
+async def run_forever(runtime: Runtime) -> None:
+    """Route whatever is due, as fast as it comes; idle briefly when nothing is."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits) as client:
+        while True:
+            try:
+                routed = await route_due(runtime, client)
+            except Exception:  # noqa: BLE001 - the worker must survive a bad batch (database restart)
+                log.exception("routing pass failed")
+                routed = 0
+            if not routed:
+                await asyncio.sleep(IDLE_SECONDS)

@@ -1,0 +1,1 @@
+"""Provider routing: which providers serve a corridor, in what order, and how they are reached."""
