@@ -1,4 +1,4 @@
-"""The `zentra` command: demo, run, api, relay, admin create-tenant, verify."""
+"""The `zentra` command: demo, run, api, relay, admin create-tenant, verify, sandbox seed and run."""
 
 from __future__ import annotations
 
@@ -95,6 +95,31 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 1
 
 
+def _sandbox_seed(_args: argparse.Namespace) -> int:
+    """Seed (or refresh) the demo's sandbox tenant and its rehearsal cast without serving."""
+    from backend.sandbox.seed import ensure_demo_tenant
+
+    runtime = open_runtime(Settings.from_env())
+    access = ensure_demo_tenant(runtime)
+    print(json.dumps({"tenant_id": access.tenant_id, "sandbox_api_key": access.sandbox_api_key, "operator_email": access.operator_email, "operator_password": access.operator_password, "cast": str(access.cast_path)}))
+    return 0
+
+
+def _sandbox_run(args: argparse.Namespace) -> int:
+    """Play one failure scenario against a running instance; exit 0 when its verdict passed."""
+    from backend.sandbox.cast import CAST_FILE, load_cast
+    from backend.sandbox.scenarios.catalogue import run_scenario
+
+    try:
+        cast = load_cast(Path(args.cast) if args.cast else Settings.from_env().data_dir / CAST_FILE)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        print(f"cannot rehearse: {err}", file=sys.stderr)
+        return 2
+    verdict = run_scenario(args.scenario, args.url, cast)
+    print(json.dumps(verdict.to_dict(), indent=2) if args.json else verdict.render())
+    return 0 if verdict.passed else 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="zentra", description="Zentra: the open operations room for money movement")
     commands = root.add_subparsers(dest="command", required=True)
@@ -117,7 +142,21 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("packet", metavar="PACKET.json")
     verify.add_argument("--public-key", metavar="KEY", help="the key it must be signed with: ed25519:... or a file holding it or a PEM public key")
     verify.set_defaults(func=_verify)
+    _sandbox_parser(commands)
     return root
+
+
+def _sandbox_parser(commands: argparse._SubParsersAction) -> None:
+    from backend.sandbox.scenarios.catalogue import SCENARIOS
+
+    sandbox = commands.add_parser("sandbox", help="sandbox rehearsals").add_subparsers(dest="sandbox_command", required=True)
+    sandbox.add_parser("seed", help="seed the demo's sandbox tenant and write its rehearsal cast").set_defaults(func=_sandbox_seed)
+    run = sandbox.add_parser("run", help="replay a failure scenario against a running instance and print its verdict")
+    run.add_argument("scenario", choices=list(SCENARIOS))
+    run.add_argument("--url", default="http://localhost:3000", help="the running instance (default http://localhost:3000)")
+    run.add_argument("--cast", help="the rehearsal cast file (default: <ZENTRA_DATA_DIR>/sandbox-cast.json, written by `zentra demo`)")
+    run.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    run.set_defaults(func=_sandbox_run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,12 +10,17 @@ import sys
 from pathlib import Path
 
 from backend.config import Settings
+from backend.db import transactions
 from backend.events.nats_server import nats_for
-from backend.runtime import open_runtime
+from backend.events.partition import FAULTS_SETTING
+from backend.runtime import Runtime, open_runtime
 from backend.sandbox.seed import ensure_demo_tenant
+from backend.sandbox.traffic_dial import set_dial
+from backend.tenancy.scope import Scope
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PORT = 3000
+DEMO_RATE = 30  # intents per minute: a lively room that a person can still follow
 
 OFFLINE_ENV = {
     "REFLEX_USE_SYSTEM_BUN": "1",
@@ -32,6 +37,12 @@ def reflex_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def start_traffic(runtime: Runtime, tenant_id: str) -> None:
+    """Set the demo tenant's traffic dial running at the demo rate (the seeded story goes on)."""
+    scope = Scope(tenant_id, "sandbox", actor="zentra demo")
+    transactions.write(runtime.db, lambda s: set_dial(s, scope, {"running": True, "rate_per_minute": DEMO_RATE}, runtime.now()))
+
+
 def serve(*, demo: bool, prod: bool) -> int:
     settings = Settings.from_env()
     runtime = open_runtime(settings)
@@ -43,6 +54,9 @@ def serve(*, demo: bool, prod: bool) -> int:
         print(f"Zentra demo tenant {access.tenant_id} ({'seeded' if access.seeded else 'existing ledger'})")
         print(f"Sandbox API key (shown once): {access.sandbox_api_key}")
         print(f"Operator login (shown once): {access.operator_email} / {access.operator_password}")
+        start_traffic(runtime, access.tenant_id)
+        print(f"Sandbox traffic: running at {DEMO_RATE} intents/min (pause or change it in the Sandbox room)")
+        print(f"Rehearsal cast:  {access.cast_path}  (`zentra sandbox run NAME` plays a failure scenario)")
         print(f"Operations room: http://localhost:{PORT}  (sign in with the sandbox API key)")
         print(f"HTTP API:        http://localhost:{PORT}/v1  (OpenAPI at /v1/openapi.json)")
     runtime.db.dispose()
@@ -50,5 +64,8 @@ def serve(*, demo: bool, prod: bool) -> int:
     command = [sys.executable, "-m", "reflex", "run", "--env", env_mode, "--frontend-port", str(PORT)]
     with nats_for(settings) as nats_url:  # exports ZENTRA_NATS_URL when it starts the embedded server
         print(f"Event stream:    {nats_url}  (JetStream stream ZENTRA_EVENTS)")
-        env = reflex_env({"ZENTRA_DATA_DIR": str(settings.data_dir), "ZENTRA_DATABASE_URL": settings.database_url, "GRANIAN_WORKERS": os.environ.get("GRANIAN_WORKERS", "1")})
+        extra = {"ZENTRA_DATA_DIR": str(settings.data_dir), "ZENTRA_DATABASE_URL": settings.database_url, "GRANIAN_WORKERS": os.environ.get("GRANIAN_WORKERS", "1")}
+        if demo:
+            extra[FAULTS_SETTING] = "1"  # a demo is a rehearsal instance: the nats-outage scenario may cut its relay
+        env = reflex_env(extra)
         return subprocess.call(command, cwd=PROJECT_ROOT, env=env)

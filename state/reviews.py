@@ -11,6 +11,10 @@ the meantime is refused and the refusal is shown.
 The queue also works by keyboard (`shortcut`): j / k move the selection, c claims the selected
 review, a and r open its approve or reject dialog with the first reason code chosen (the dialog
 shows it and Enter confirms it), the same actions and checks as the buttons.
+
+Each review shows its intent's screening matches (list, entry, matched name, score, method,
+compliance's decision); roles with `screening.decide` clear or confirm a pending one with a note
+through `backend.operators.screening_actions`, the same service as the HTTP API.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from backend.errors import ZentraError
 from backend.intents.reviews import APPROVE_CODES, REJECT_CODES, Filters, list_reviews
 from backend.ledger.holds import list_holds
 from backend.operators.intent_actions import bulk_review_action, review_action
-from backend.policy.rules import REASONS
+from backend.operators.screening_actions import decide as decide_match
+from backend.policy.rules import REASON_CODES
 from backend.runtime import current
 from state.display import PAGE_SIZE, UTC, clock, hold_row, money, stamp
 from state.holds import HoldDialog
@@ -33,7 +38,8 @@ from state.saved_filters import SavedFilters
 from state.session import SessionState, call, read
 
 ANY = "any"
-REASON_CHOICES = (ANY, *sorted(set(REASONS.values())))
+REASON_CHOICES = (ANY, *REASON_CODES)
+MATCH_ACTIONS = ("clear", "confirm")
 ASSIGNEE_CHOICES = ("anyone", "me", "unassigned")
 # Age filter: label -> seconds (older than).
 AGES = {"any": None, "15m": 15 * 60, "1h": 3600, "4h": 4 * 3600, "24h": 86400}
@@ -115,6 +121,25 @@ def review_row(view: dict, me: str, now: datetime, zone: str = UTC) -> dict[str,
     }
 
 
+def match_row(match: dict, me: str) -> dict[str, str]:
+    """One screening match of a review, as the reviewer and compliance see it."""
+    entry = match["entry"]
+    where = " · ".join(part for part in (entry["country"], entry["reference"]) if part)
+    return {
+        "id": match["id"],
+        "list": f"{match['list']['name']} v{match['list']['version']}",
+        "screened_name": match["screened_name"],
+        "matched_name": match["matched_name"],
+        "entry_name": entry["name"],
+        "entry_where": where,
+        "score": str(match["score"]),
+        "method": match["method"],
+        "decision": match["decision"],
+        "decided_by": who(match["decided_by"], me) if match["decided_by"] else "",
+        "note": match["note"] or "",
+    }
+
+
 def expiring_hold_row(view: dict, now: datetime, zone: str = UTC) -> dict[str, str]:
     row = hold_row(view, zone)
     expires = _moment(view.get("expires_at"))
@@ -169,6 +194,14 @@ class ReviewsState(OffsetPages, SavedFilters, SessionState):
     # The review selected with the keyboard (j / k); c, a and r act on it.
     cursor: str = ""
 
+    # Each shown review's screening matches, by review id; and the clear / confirm dialog.
+    matches: dict[str, list[dict[str, str]]] = {}
+    match_action: str = ""
+    match_id: str = ""
+    match_name: str = ""
+    match_note: str = ""
+    match_error: str = ""
+
     @rx.var(cache=True)
     def overdue_count(self) -> int:
         return sum(1 for r in self.rows if r["overdue"])
@@ -219,6 +252,7 @@ class ReviewsState(OffsetPages, SavedFilters, SessionState):
             return await self._fetch()
         before = [r["id"] for r in self.rows]
         self._show_page(page, [review_row(v, me, now, self.time_zone) for v in page["data"]])
+        self.matches = {v["id"]: [match_row(m, me) for m in v["screening"]] for v in page["data"] if v["screening"]}
         self._keep_cursor(before)
         shown = {r["id"] for r in self.rows}
         self.picked = [i for i in self.picked if i in shown]
@@ -241,6 +275,7 @@ class ReviewsState(OffsetPages, SavedFilters, SessionState):
         self.row_errors, self.picked, self._picked_hashes = {}, [], {}
         self.cursor = ""
         self.close_decide()
+        self.close_match()
         return await self._fetch() or await self._load_saved()
 
     # Saved filters ----------------------------------------------------------------------------
@@ -393,6 +428,48 @@ class ReviewsState(OffsetPages, SavedFilters, SessionState):
         self.notice = f"{'Approved' if action == 'approve' else 'Rejected'}: {intent}."
         return await self._fetch()
 
+    # Screening matches ----------------------------------------------------------------------
+
+    @rx.var(cache=True)
+    def match_open(self) -> bool:
+        return self.match_action != ""
+
+    @rx.event
+    def open_match(self, action: str, match_id: str, matched_name: str):
+        if action in MATCH_ACTIONS:
+            self.match_action, self.match_id, self.match_name = action, str(match_id), str(matched_name)
+            self.match_note = self.match_error = ""
+
+    @rx.event
+    def close_match(self, _open: bool = False):
+        self.match_action = self.match_id = self.match_name = self.match_note = self.match_error = ""
+
+    @rx.event
+    def set_match_note(self, value: str):
+        self.match_note = str(value)[:500]
+
+    @rx.event
+    async def submit_match(self):
+        """Clear or confirm the match in the dialog; the note is kept with the decision."""
+        action, match_id = self.match_action, self.match_id
+        if action not in MATCH_ACTIONS or not match_id:
+            return
+        if not self.match_note.strip():
+            self.match_error = "Say why: the note is kept with the decision and in the audit chain."
+            return
+        body = {"decision": action, "note": self.match_note.strip()}
+        self.notice = self.action_error = ""
+        ok, outcome = await self._run(lambda token: call(decide_match, token, match_id, body))
+        if not ok:
+            if not isinstance(outcome, str):
+                return outcome
+            self.match_error = outcome
+            return
+        name = self.match_name
+        self.close_match()
+        self.notice = f"Match with {name} {'cleared' if action == 'clear' else 'confirmed: the intent is rejected'}."
+        return await self._fetch()
+
     # Keyboard -------------------------------------------------------------------------------
 
     @rx.event
@@ -400,7 +477,7 @@ class ReviewsState(OffsetPages, SavedFilters, SessionState):
         """One key of the queue's shortcuts. The page sends only `SHORTCUT_KEYS`, and none while
         the operator types in a field or a dialog is open (the dialog's own keys apply there:
         Enter confirms, Escape closes)."""
-        if self.decide_open or key not in SHORTCUT_KEYS:
+        if self.decide_open or self.match_open or key not in SHORTCUT_KEYS:
             return
         ids = [r["id"] for r in self.rows]
         if key in NEXT_KEYS or key in PREV_KEYS:

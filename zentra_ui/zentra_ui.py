@@ -18,6 +18,7 @@ from zentra_ui.pages import (
     home,
     intents,
     policy,
+    reconciliation,
     reviews,
     signin,
     webhook,
@@ -71,5 +72,5 @@ async def live_push(app: rx.App) -> None:
 
 app.register_lifespan_task(live_push)
 
-for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance):
+for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance, reconciliation):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

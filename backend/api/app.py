@@ -20,10 +20,14 @@ from backend.api.routes import (
     holds,
     intents,
     ledger_entries,
+    operator_sessions,
     policy,
     providers,
+    reconciliation,
     reviews,
     routing,
+    sandbox,
+    screening,
     webhooks,
 )
 from backend.audit.denials import unauthenticated
@@ -41,7 +45,7 @@ def create_api(runtime: Runtime, rate_limiter: ApiRateLimiter | None = None) -> 
     """The API over `runtime`, with its rate limiter (built from the settings unless given)."""
     app = FastAPI(title="Zentra API", version="1", openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.state.rate_limiter = rate_limiter or open_rate_limiter(runtime)
-    for module in (accounts, ledger_entries, holds, intents, reviews, routing, policy, events, audit, evidence, providers, webhooks):
+    for module in (accounts, ledger_entries, holds, intents, reviews, routing, policy, events, audit, evidence, providers, webhooks, sandbox, operator_sessions, screening, reconciliation):
         app.include_router(module.router(runtime), prefix=API_PREFIX)
     app.mount("/sandbox", sandbox_app(runtime))  # sandbox providers, outside the API's OpenAPI document
 

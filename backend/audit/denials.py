@@ -16,19 +16,26 @@ from sqlmodel import Session
 from backend.audit.records import AuditEntry
 from backend.db.tables import (
     Account,
+    Customer,
     Event,
     Hold,
     Intent,
     Posting,
     Provider,
+    ReconciliationException,
+    ReconciliationRun,
+    ReconciliationSettlement,
     Review,
+    ScreeningList,
+    ScreeningResult,
     WebhookEndpoint,
     WebhookMessage,
 )
 from backend.errors import ZentraError
 from backend.tenancy.scope import Scope
 
-OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider, "we": WebhookEndpoint, "msg": WebhookMessage, "intent": Intent, "rev": Review}
+OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider, "we": WebhookEndpoint, "msg": WebhookMessage, "intent": Intent, "rev": Review, "rcn": ReconciliationRun, "rcx": ReconciliationException, "rcs": ReconciliationSettlement}
+OWNED_BY_PREFIX |= {"cus": Customer, "scl": ScreeningList, "scr": ScreeningResult}
 # Intents are named by their public id, unique only within a tenant and mode: any owner will do.
 ID_COLUMN = {Intent: "intent_id"}
 LOOKUP_CODES = {"not_found", "unknown_account"}

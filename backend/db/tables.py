@@ -7,7 +7,7 @@ of, which is what `as_of` balances and the invariant checks read.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import AutoString, Field, SQLModel
@@ -300,6 +300,7 @@ class Provider(SQLModel, table=True):
     unhealthy_until: datetime | None = None
     last_success_at: datetime | None = None
     last_failure_at: datetime | None = None
+    report_mapping_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class ProviderCallback(SQLModel, table=True):
@@ -569,4 +570,222 @@ class SavedFilter(SQLModel, table=True):
     room: str = Field(max_length=20)
     name: str = Field(max_length=60)
     query_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+
+
+class SandboxTraffic(SQLModel, table=True):
+    """The sandbox traffic generator's dial for one tenant: running or paused, its rate, and where
+    its seeded sequence stands. Intents are due while running at `rate_per_minute` counted from
+    (`anchor_at`, `anchor_sequence`), which move whenever the dial does, so a rate change never
+    replays the past and a restart never bursts to catch up."""
+
+    __tablename__ = "sandbox_traffic"
+    tenant_id: str = Field(foreign_key="tenants.id", primary_key=True, max_length=40)
+    running: bool = False
+    rate_per_minute: int = 30
+    seed: int = 7
+    sequence: int = 0
+    anchor_at: datetime
+    anchor_sequence: int = 0
+    updated_at: datetime
+    updated_by: str = Field(max_length=80)
+
+
+class ReconciliationRun(SQLModel, table=True):
+    """One reconciliation of a provider: an imported settlement report (`source` import), or the
+    day's settlements as callbacks record them (`source` continuous, one run per provider and day).
+    `match_rate_bp` is matched / (lines + settlements missing from the report), in basis points."""
+
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (
+        Index("ix_recon_runs_scope_created", "tenant_id", "mode", "created_at"),
+        Index("ix_recon_runs_scope_provider", "tenant_id", "mode", "provider_id", "created_at"),
+        Index("uq_recon_runs_continuous_day", "tenant_id", "mode", "provider_id", "period_start", unique=True, sqlite_where=text("source = 'continuous'"), postgresql_where=text("source = 'continuous'")),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    provider_id: str = Field(foreign_key="providers.id", max_length=40)
+    source: str = Field(max_length=12)
+    file_name: str | None = Field(default=None, max_length=200)
+    file_sha256: str | None = Field(default=None, max_length=64)
+    period_start: date | None = None
+    period_end: date | None = None
+    tolerance_days: int = 0
+    line_count: int = 0
+    matched_count: int = 0
+    exception_count: int = 0
+    match_rate_bp: int = 0
+    counts_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=80)
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class ReconciliationLine(SQLModel, table=True):
+    """One line of an imported report, as parsed (amount in minor units) and as written (`raw`)."""
+
+    __tablename__ = "reconciliation_lines"
+    run_id: str = Field(foreign_key="reconciliation_runs.id", primary_key=True, max_length=40)
+    line_no: int = Field(primary_key=True)
+    reference: str = Field(max_length=64)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    value_date: date
+    counterparty: str | None = Field(default=None, max_length=200)
+    outcome: str = Field(max_length=20)
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ReconciliationSettlement(SQLModel, table=True):
+    """What the ledger expects a provider to report: one settlement of an intent through that
+    provider's callback. `status` is `new` until the continuous matcher has looked at it, then
+    `unmatched` or `matched`."""
+
+    __tablename__ = "reconciliation_settlements"
+    __table_args__ = (
+        UniqueConstraint("posting_id", name="uq_recon_settlements_posting"),
+        Index("ix_recon_settlements_period", "tenant_id", "mode", "provider_id", "value_date"),
+        Index("ix_recon_settlements_reference", "provider_id", "reference"),
+        Index("ix_recon_settlements_new", "recorded_at", sqlite_where=text("status = 'new'"), postgresql_where=text("status = 'new'")),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    provider_id: str = Field(max_length=40)
+    reference: str = Field(max_length=64)
+    intent_id: str = Field(max_length=80)
+    posting_id: str = Field(max_length=40)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    counterparty: str = Field(max_length=200)
+    settled_at: datetime
+    value_date: date
+    status: str = Field(default="new", max_length=10)
+    matched_run_id: str | None = Field(default=None, max_length=40)
+    recorded_at: datetime
+
+
+class ReconciliationMatch(SQLModel, table=True):
+    """A report line matched to a settlement; a one-to-many match is several rows sharing `group_no`."""
+
+    __tablename__ = "reconciliation_matches"
+    __table_args__ = (Index("ix_recon_matches_run_line", "run_id", "line_no"), Index("ix_recon_matches_settlement", "settlement_id"))
+    seq: int | None = Field(default=None, sa_column=Column(SEQ_TYPE, primary_key=True, autoincrement=True))
+    tenant_id: str = Field(max_length=40)
+    mode: str = Field(max_length=10)
+    run_id: str = Field(foreign_key="reconciliation_runs.id", max_length=40)
+    line_no: int
+    settlement_id: str = Field(foreign_key="reconciliation_settlements.id", max_length=40)
+    method: str = Field(max_length=16)
+    group_no: int
+    matched_at: datetime
+
+
+class ReconciliationException(SQLModel, table=True):
+    """A mismatch waiting for finance: its reason, the line and/or settlement behind it, and how it
+    was resolved (once)."""
+
+    __tablename__ = "reconciliation_exceptions"
+    __table_args__ = (
+        Index("ix_recon_exceptions_scope_status", "tenant_id", "mode", "status", "created_at"),
+        Index("ix_recon_exceptions_scope_reason", "tenant_id", "mode", "reason", "status", "created_at"),
+        Index("ix_recon_exceptions_run", "run_id", "status"),
+        Index("ix_recon_exceptions_reference", "provider_id", "reference", "status"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    run_id: str = Field(foreign_key="reconciliation_runs.id", max_length=40)
+    provider_id: str = Field(max_length=40)
+    reason: str = Field(max_length=20)
+    reference: str = Field(max_length=64)
+    line_no: int | None = None
+    settlement_id: str | None = Field(default=None, max_length=40)
+    report_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    ledger_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str = Field(max_length=3)
+    detail: str = Field(max_length=500)
+    status: str = Field(default="open", max_length=10)
+    resolution: str | None = Field(default=None, max_length=20)
+    resolved_by: str | None = Field(default=None, max_length=80)
+    resolved_at: datetime | None = None
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime
+
+
+
+class Customer(SQLModel, table=True):
+    """A tenant's customer as compliance knows them: the name screened and the KYC status that
+    intents from their accounts are judged by. `customer` is the string accounts carry."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "customer", name="uq_customers_customer"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    customer: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    kyc_status: str = Field(max_length=16)
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str = Field(max_length=80)
+
+
+class ScreeningList(SQLModel, table=True):
+    """One version of a named screening list, loaded whole from CSV and never edited: replacing a
+    list loads the next version, so the entries a past match names stay as they were."""
+
+    __tablename__ = "screening_lists"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "name", "version", name="uq_screening_lists_version"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    name: str = Field(max_length=80)
+    source: str = Field(max_length=200)
+    version: int
+    entry_count: int
+    loaded_at: datetime
+    loaded_by: str = Field(max_length=80)
+
+
+class ScreeningEntry(SQLModel, table=True):
+    """A name on a list version; `aliases_json` holds `[{"name", "normalised"}]`."""
+
+    __tablename__ = "screening_entries"
+    __table_args__ = (Index("ix_screening_entries_list", "list_id", "line"),)
+    id: str = Field(primary_key=True, max_length=40)
+    list_id: str = Field(foreign_key="screening_lists.id", max_length=40)
+    line: int
+    name: str = Field(max_length=200)
+    normalised: str = Field(max_length=200)
+    aliases_json: str = Field(sa_column=Column(Text, nullable=False))
+    country: str | None = Field(default=None, max_length=64)
+    reference: str | None = Field(default=None, max_length=100)
+
+
+class ScreeningResult(SQLModel, table=True):
+    """A list entry an intent's counterparty matched, and compliance's decision on it: `pending`,
+    `cleared`, `confirmed`, or `closed` (the intent ended before anyone decided)."""
+
+    __tablename__ = "screening_results"
+    __table_args__ = (
+        Index("ix_screening_results_intent", "intent_row_id", "created_at"),
+        Index("ix_screening_results_scope_decision", "tenant_id", "mode", "decision", "created_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    intent_row_id: str = Field(foreign_key="intents.id", max_length=40)
+    intent_id: str = Field(max_length=80)
+    list_id: str = Field(foreign_key="screening_lists.id", max_length=40)
+    entry_id: str = Field(foreign_key="screening_entries.id", max_length=40)
+    screened_name: str = Field(max_length=200)
+    matched_name: str = Field(max_length=200)
+    score: int
+    method: str = Field(max_length=8)
+    decision: str = Field(default="pending", max_length=10)
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = None
+    note: str | None = Field(default=None, max_length=500)
     created_at: datetime

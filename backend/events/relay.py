@@ -58,6 +58,7 @@ from backend.db import transactions
 from backend.db.engine import Database
 from backend.db.tables import Event
 from backend.encoding import dumps
+from backend.events import partition
 from backend.events.log import view
 from backend.events.stream import ensure_stream, subject
 
@@ -377,6 +378,7 @@ class Relay:
 
     async def _connected(self, lock: RelayLock) -> None:
         """Publish through one fresh connection until it fails (raises) or the lock is lost."""
+        partition.check()
         nc = await nats.connect(self.nats_url, name="zentra-relay", allow_reconnect=False, error_cb=_quiet, **CONNECT_ONCE)
         marks = Marks(self.db, self.now)
         try:
@@ -388,6 +390,7 @@ class Relay:
                     if not await asyncio.to_thread(lock.held):
                         return
                     checked = time.monotonic()
+                partition.check()
                 rows = await asyncio.to_thread(fetch_unpublished, self.db, self.batch_size, marks.seqs)
                 if not rows:
                     self.published += await marks.finish()

@@ -5,7 +5,8 @@ events, and whatever else an auditor needs to check it (an account's postings). 
 with the object's life are capped, newest postings first and events in log order, and say how
 many there were, so a packet never grows without bound. An intent's packet holds the intent with
 its states, policy decision and routing, its postings, its events, the webhook attempts that
-carried those events, and the provider callbacks about it.
+carried those events, the provider callbacks about it, and its screening matches with
+compliance's decisions.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from backend.intents import views as intent_views
 from backend.ledger import accounts, postings
 from backend.ledger.queries import postings_for_account
 from backend.providers.callbacks import callback_view
+from backend.screening import results as screening_results
 from backend.tenancy.scope import Scope
 from backend.webhooks.history import attempt_view
 
@@ -74,7 +76,7 @@ def account_contents(session: Session, scope: Scope, account_id: str, now: datet
 
 def intent_contents(session: Session, scope: Scope, intent_id: str, now: datetime) -> dict:
     """The intent as `GET /v1/runtime/intents/{id}` renders it, with its postings, events,
-    webhook attempts and provider callbacks."""
+    webhook attempts, provider callbacks and screening matches."""
     intent = intent_views.find(session, scope, intent_id)
     rendered = intent_views.render(session, intent)
     ids = rendered["postings"][:MAX_POSTINGS]
@@ -86,6 +88,7 @@ def intent_contents(session: Session, scope: Scope, intent_id: str, now: datetim
         "postings": capped([by_id[i] for i in ids], len(rendered["postings"])),
         "webhook_attempts": _attempts(session, scope, intent_id),
         "callbacks": _callbacks(session, intent),
+        "screening": _screening(session, intent),
     }
 
 
@@ -104,6 +107,13 @@ def _callbacks(session: Session, intent: Intent) -> dict:
     total = session.execute(select(func.count()).select_from(ProviderCallback).where(*where)).scalar_one()
     rows = session.execute(select(ProviderCallback).where(*where).order_by(ProviderCallback.received_at, ProviderCallback.id).limit(MAX_ATTEMPTS)).scalars()
     return capped([callback_view(r) for r in rows], total)
+
+
+def _screening(session: Session, intent: Intent) -> dict:
+    """Every list match found on the intent, as `GET /v1/screening/results?intent=` shows it
+    (screening keeps at most five per list and name, so this stays small)."""
+    matches = screening_results.intent_views(session, intent.id)
+    return capped(matches, len(matches))
 
 
 SUBJECTS = {

@@ -10,8 +10,8 @@ innermost thing that broke rather than at the signature that every change ends u
 4. the records are in seq order, none twice, exactly the ones `record_seqs` lists, and the links
    run from the first record to the last;
 5. the contents agree with themselves: every record is about the subject in the packet's tenant
-   and mode, the chain head is not behind the records, every event is the subject's, and each
-   posting's entries hash to its `entry_hash`;
+   and mode, the chain head is not behind the records, every event (and an intent's every
+   screening match) is the subject's, and each posting's entries hash to its `entry_hash`;
 6. the digest is the SHA-256 of the canonical packet body, and the file is exactly the canonical
    JSON of the whole packet (so no byte can change, not even outside the signed values);
 7. the signing key is well formed, named by its key id, and the one pinned with `--public-key`;
@@ -48,6 +48,7 @@ AUDIT_FIELDS = {"chain": str, "record_seqs": list, "records": list, "links": lis
 RECORD_FIELDS = {**{name: ANY for name in BODY_FIELDS}, "seq": int, "prev_hash": str, "hash": str}
 LINK_FIELDS = {"seq": int, "record_digest": str, "prev_hash": str, "hash": str}
 CAPPED_FIELDS = {"data": list, "total": int, "truncated": bool}
+CAPPED_NONE = {"data": [], "total": 0, "truncated": False}
 ENTRY_FIELDS = {"account": str, "direction": str, "bucket": str, "amount_minor": int}
 TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", dict: "JSON object", list: "list"}
 
@@ -255,7 +256,10 @@ def _check_account(contents: dict, subject_id: str) -> None:
 
 
 def _check_intent(contents: dict, subject_id: str) -> None:
-    _fields(contents, {"intent": dict, "events": dict, "postings": dict, "webhook_attempts": dict, "callbacks": dict}, "contents")
+    fields = {"intent": dict, "events": dict, "postings": dict, "webhook_attempts": dict, "callbacks": dict}
+    if isinstance(contents, dict) and "screening" in contents:  # packets made before screening have none
+        fields["screening"] = dict
+    _fields(contents, fields, "contents")
     intent = contents["intent"]
     if intent.get("intent_id") != subject_id:
         raise Problem(f"contents hold intent {intent.get('intent_id')!r}, not the subject {subject_id!r}")
@@ -269,6 +273,9 @@ def _check_intent(contents: dict, subject_id: str) -> None:
             raise Problem(f"posting {posting['posting_id']} in the contents is not one of intent {subject_id}'s postings")
     _capped(contents["webhook_attempts"], "contents webhook_attempts")
     _capped(contents["callbacks"], "contents callbacks")
+    for i, match in enumerate(_capped(contents.get("screening", CAPPED_NONE), "contents screening")):
+        if not isinstance(match, dict) or match.get("intent_id") != subject_id:
+            raise Problem(f"contents screening #{i + 1} is not a screening match of intent {subject_id!r}")
 
 
 CONTENT_CHECKS: dict[str, Callable[[dict, str], None]] = {"posting": _check_posting, "account": _check_account, "intent": _check_intent}

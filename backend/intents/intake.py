@@ -3,8 +3,10 @@ its funds, all in the request's transaction.
 
 An intent the policy accepts leaves this module `ledgered` (or `failed` if its source cannot cover
 it), one sent to a person waits in `review`, one refused ends `rejected`; in every case nothing
-moves before the policy decided. The source account's row is locked first, so two intents from one
-account are judged one after the other and a velocity limit cannot be raced past.
+moves before the policy decided. Compliance screening (KYC status, list matches) is looked up
+here and judged by the policy with everything else. The source account's row is locked first, so
+two intents from one account are judged one after the other and a velocity limit cannot be raced
+past.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from backend.intents.lifecycle import Trace
 from backend.intents.requests import ACCOUNT_DESTINATIONS, IntentRequest
 from backend.policy.rules import Decision, IntentFacts, Velocity, evaluate
 from backend.policy.versions import current_policy
+from backend.screening.screen import screen_intent
 from backend.tenancy.scope import Scope
 
 # How long a held intent may wait before its review is overdue.
@@ -38,7 +41,7 @@ def create_intent(session: Session, trace: Trace, request: IntentRequest) -> Int
     intent = _insert(session, trace, request, destination)
     money.lock_accounts(session, trace.scope, intent, trace.now, settling=False)
     lifecycle.enter(session, trace, intent)
-    decision = judge(session, trace.scope, intent)
+    decision = judge(session, trace, intent)
     _route_decision(session, trace, intent, decision)
     return intent
 
@@ -110,12 +113,14 @@ def _insert(session: Session, trace: Trace, request: IntentRequest, destination:
     return intent
 
 
-def judge(session: Session, scope: Scope, intent: Intent) -> Decision:
-    """The current policy's decision on `intent`, kept on the intent (its evidence names the
-    version and every rule checked)."""
+def judge(session: Session, trace: Trace, intent: Intent) -> Decision:
+    """The current policy's decision on `intent` with its screening, kept on the intent (its
+    evidence names the version and every rule checked)."""
+    scope = trace.scope
     version, rules = current_policy(session, scope)
     velocity = _velocity(session, scope, intent, rules.velocity_window_seconds)
-    facts = IntentFacts(kind=intent.kind, amount_minor=intent.amount_minor, currency=intent.currency, counterparty=intent.counterparty, corridor=intent.corridor)
+    screening = screen_intent(session, scope, intent, trace.now)
+    facts = IntentFacts(kind=intent.kind, amount_minor=intent.amount_minor, currency=intent.currency, counterparty=intent.counterparty, corridor=intent.corridor, screening=screening)
     decision = evaluate(rules, version, facts, velocity)
     intent.policy_version, intent.decision_json = version, orjson.dumps(decision.to_dict()).decode()
     return decision

@@ -2,7 +2,8 @@
 
 Each move checks the transition table, keeps the transition in the intent's history, emits its
 event in the same transaction (the outbox) and files an audit record for the actor who caused it,
-so the state, the event stream and the evidence never tell different stories.
+so the state, the event stream and the evidence never tell different stories. A rejected intent's
+screening matches that nobody decided are closed with it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from backend.audit.records import append, for_scope
 from backend.db.tables import Intent, IntentTransition
 from backend.events.outbox import PendingEvent, record
 from backend.intents import states
+from backend.screening import results as screening_results
 from backend.tenancy.scope import Scope
 
 
@@ -41,6 +43,8 @@ def move(session: Session, trace: Trace, intent: Intent, target: str, *, reason:
     record(session, trace.scope, [PendingEvent(event_type, intent.intent_id, payload, trace.now, intent.intent_id)])
     detail = {"from": previous, "to": target, "event": event_type, "reason": reason}
     append(session, [for_scope(trace.scope, f"intent.{target}", intent.intent_id, trace.route, trace.now, trace.request_id, policy=policy, detail=detail)])
+    if target == "rejected":
+        screening_results.close_open(session, intent, trace.now)
     return event_type
 
 

@@ -22,6 +22,7 @@ from backend.errors import ZentraError
 from backend.intents import lifecycle, money
 from backend.intents.lifecycle import Trace
 from backend.providers.handlers import Callback, Handler, register
+from backend.reconciliation import settlements
 from backend.tenancy.scope import Scope
 
 
@@ -51,7 +52,9 @@ def settled(session: Session, scope: Scope, callback: Callback, now: datetime) -
     _ensure_routed(session, trace, intent, callback.provider_id)
     lifecycle.move(session, trace, intent, "synchronized", reason=f"{callback.type} (sequence {callback.sequence})", data={"provider_id": callback.provider_id})
     why = f"{callback.type} from provider {callback.provider_id} (sequence {callback.sequence})"
-    created = money.settle(session, scope, intent, callback.fields.get("amount_minor", intent.amount_minor), why, callback.receipt_id, now)
+    amount = callback.fields.get("amount_minor", intent.amount_minor)
+    created = money.settle(session, scope, intent, amount, why, callback.receipt_id, now)
+    settlements.expect(session, intent, callback.provider_id, created[0], amount, now)
     intent.next_action_at = now
     return {"intent_id": intent.intent_id, "status": intent.status, "postings": created}
 

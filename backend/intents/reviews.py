@@ -1,7 +1,9 @@
 """The review queue: intents policy sent to a person, claimed, decided, with maker-checker.
 
 Rules, as the contract states them: nobody approves an intent they created, and at or above the
-dual-approval threshold two different people must approve. An approval is bound to the hash of
+dual-approval threshold two different people must approve. An intent with a screening list match
+compliance has not decided cannot be approved: compliance clears the match (then the review goes
+on as any other) or confirms it, which rejects the intent through this module's rejection. An approval is bound to the hash of
 what the approver was shown when they claimed (`review_hash`): if the intent changed since (an
 amendment bumps its revision), the approval is refused and the reviewer must look again. Every
 action locks the review row first, so two reviewers racing on one item are decided in order; a
@@ -11,6 +13,7 @@ review of another tenant or mode is `not_found` before any role is considered.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +22,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from backend.clock import to_iso
-from backend.db.tables import Intent, OperatorMembership, Review, ReviewApproval
+from backend.db.tables import (
+    Intent,
+    OperatorMembership,
+    Review,
+    ReviewApproval,
+    ScreeningResult,
+)
 from backend.encoding import canonical
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
@@ -29,6 +38,7 @@ from backend.intents.lifecycle import Trace
 from backend.money.amounts import parse_amount_minor
 from backend.operators import roles
 from backend.pagination import page
+from backend.screening import results as screening_results
 from backend.tenancy.scope import Scope
 
 APPROVE_CODES = ("verified_customer", "verified_documents", "within_risk_appetite", "other")
@@ -47,10 +57,13 @@ class Filters:
     older_than_seconds: int | None = None
 
 
-def review_hash(intent: Intent) -> str:
-    """SHA-256 over the facts a reviewer decides on; any amendment changes it."""
+def review_hash(intent: Intent, matches: Sequence[ScreeningResult] = ()) -> str:
+    """SHA-256 over the facts a reviewer decides on, and compliance's decision on each screening
+    match shown; any amendment or screening decision changes it."""
     facts = {name: getattr(intent, name) for name in REVIEWED_FIELDS}
     facts["decision"] = orjson.loads(intent.decision_json)
+    if matches:
+        facts["screening"] = [[m.id, m.decision] for m in matches]
     return hashlib.sha256(canonical(facts)).hexdigest()
 
 
@@ -60,6 +73,13 @@ def _locked(session: Session, scope: Scope, review_id: str) -> tuple[Review, Int
     if review is None:
         raise ZentraError("not_found", f"no review {review_id!r}", object_id=review_id)
     intent = session.execute(select(Intent).where(Intent.id == review.intent_row_id).with_for_update()).scalar_one()
+    return review, intent
+
+
+def locked_for_intent(session: Session, intent_row_id: str) -> tuple[Review | None, Intent]:
+    """The intent's review (None if it has none) and the intent, locked in the queue's order."""
+    review = session.execute(select(Review).where(Review.intent_row_id == intent_row_id).with_for_update()).scalar_one_or_none()
+    intent = session.execute(select(Intent).where(Intent.id == intent_row_id).with_for_update()).scalar_one()
     return review, intent
 
 
@@ -145,11 +165,14 @@ def _may_approve(session: Session, scope: Scope, review: Review, intent: Intent,
     """Maker-checker and the hash binding; each refusal says what to do instead."""
     if scope.actor == review.created_by:
         raise ZentraError("forbidden", "maker-checker: nobody approves an intent they created")
+    waiting = screening_results.undecided(session, intent.id)
+    if waiting:
+        raise ZentraError("invalid_state_transition", f"{waiting} screening match(es) on intent {intent.intent_id} wait for compliance to clear or confirm them")
     if review.assignee != scope.actor:
         raise ZentraError("invalid_state_transition", f"claim review {review.id} before approving it" if review.assignee is None else f"review {review.id} is claimed by {review.assignee}")
     if any(a.approver == scope.actor for a in _approvals(session, review.id)):
         raise ZentraError("forbidden", "maker-checker: you already approved this intent; a second approval must come from someone else")
-    if reviewed_hash != review_hash(intent):
+    if reviewed_hash != review_hash(intent, screening_results.of_intent(session, intent.id)):
         raise ZentraError("invalid_state_transition", f"intent {intent.intent_id} changed since it was reviewed (now revision {intent.revision}): claim it again and review what it is now", "reviewed_hash")
 
 
@@ -163,6 +186,12 @@ def reject(session: Session, trace: Trace, review_id: str, body: dict) -> dict:
     _open(review)
     if review.assignee != trace.scope.actor:
         raise ZentraError("invalid_state_transition", f"claim review {review.id} before rejecting it" if review.assignee is None else f"review {review.id} is claimed by {review.assignee}")
+    return close_rejected(session, trace, review, intent, code, note)
+
+
+def close_rejected(session: Session, trace: Trace, review: Review, intent: Intent, code: str, note: str | None) -> dict:
+    """Decide an open review (locked by the caller) as rejected and end its intent `rejected`:
+    a reviewer's rejection, or compliance confirming a screening match."""
     review.status, review.decided_at, review.decided_by, review.decision_code, review.decision_note = "rejected", trace.now, trace.scope.actor, code, note
     intent.failure_code, intent.failure_message = code, note or "rejected in review"
     lifecycle.move(session, trace, intent, "rejected", reason=f"rejected: {code}", data={"review_id": review.id})
@@ -188,7 +217,7 @@ def amend(session: Session, trace: Trace, intent_id: str, body: dict) -> dict:
     review.amount_minor = amount
     for approval in _approvals(session, review.id):
         session.delete(approval)
-    decision = intake.judge(session, trace.scope, intent)
+    decision = intake.judge(session, trace, intent)
     policy = intake.policy_summary(decision)
     if decision.outcome == "review":
         review.reason, review.required_approvals = decision.reason or review.reason, decision.required_approvals
@@ -212,6 +241,7 @@ def _approvals(session: Session, review_id: str) -> list[ReviewApproval]:
 def view(session: Session, review: Review, intent: Intent | None = None) -> dict:
     """The review as the queue shows it; `review_hash` is what an approval must quote."""
     intent = intent or session.get(Intent, review.intent_row_id)
+    matches = screening_results.of_intent(session, intent.id)
     return {
         "id": review.id,
         "object": "review",
@@ -235,7 +265,8 @@ def view(session: Session, review: Review, intent: Intent | None = None) -> dict
         "decision_code": review.decision_code,
         "decision_note": review.decision_note,
         "revision": intent.revision,
-        "review_hash": review_hash(intent),
+        "screening": screening_results.views(session, matches),
+        "review_hash": review_hash(intent, matches),
     }
 
 

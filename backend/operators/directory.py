@@ -213,19 +213,31 @@ def issue_admin_login(session: Session, tenant_id: str, now: datetime, route: st
     """An admin login for the tenant with a fresh password: created the first time, its password
     replaced (and admin role restored) on later calls. For `zentra admin create-tenant` and the
     demo, which print it once; recorded in the tenant's chain as done by `system` via `route`."""
+    tenant = _tenant(session, tenant_id)
+    return issue_login(session, tenant, _admin_email(tenant.id, tenant.name), f"{tenant.name} admin", "admin", now, route)
+
+
+def _tenant(session: Session, tenant_id: str) -> Tenant:
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise ZentraError("not_found", f"no tenant {tenant_id!r}", "tenant_id")
-    email, password = _admin_email(tenant.id, tenant.name), generate_password()
+    return tenant
+
+
+def issue_login(session: Session, tenant: Tenant, email: str, name: str, role: str, now: datetime, route: str) -> Login:
+    """A system-made login with `role` in `tenant` and a fresh password (created the first time,
+    re-enabled with a new password and the role restored on later calls), recorded in the
+    tenant's chain as done by `system` via `route`."""
+    password = generate_password()
     operator = _by_email(session, email)
     if operator is None:
-        operator = create_operator(session, email, f"{tenant.name} admin", password, now)
+        operator = create_operator(session, email, name, password, now)
     else:
         operator.password_hash, operator.disabled_at = passwords.hash_password(password), None
     membership = session.get(OperatorMembership, (operator.id, tenant.id))
     if membership is None:
-        add_membership(session, operator.id, tenant.id, "admin", now)
+        add_membership(session, operator.id, tenant.id, role, now)
     else:
-        membership.role = "admin"
-    append(session, [AuditEntry(tenant.id, None, "system", "system", "operators.manage", operator.id, route, now, detail={"change": "admin_login_issued", "email": email, "role": "admin"})])
+        membership.role = role
+    append(session, [AuditEntry(tenant.id, None, "system", "system", "operators.manage", operator.id, route, now, detail={"change": "login_issued", "email": email, "role": role})])
     return Login(operator.id, email, password)

@@ -31,6 +31,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "policy.view": frozenset(ROLES),
     "policy.manage": frozenset({"admin"}),
     "filters.save": frozenset(ROLES),
+    "reconciliation.view": frozenset({"admin", "finance", "compliance"}),
+    "reconciliation.manage": frozenset({"admin", "finance"}),
+    "screening.view": frozenset({"admin", "support", "compliance"}),
+    "screening.manage": frozenset({"admin", "compliance"}),
+    "screening.decide": frozenset({"admin", "compliance"}),
+    "sandbox.view": frozenset(ROLES),
+    "sandbox.operate": frozenset({"admin", "support"}),
 }
 
 

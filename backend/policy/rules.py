@@ -5,11 +5,13 @@ A policy is a JSON document (see `parse_rules`); a key it leaves out keeps the b
 map, or `"velocity": null`, to have no rule of that kind.
 
 `evaluate` runs every rule, so the evidence of a decision shows each one's verdict, then decides:
-any hard rule failed (blocked counterparty, corridor, amount limit) -> reject; otherwise any rule
-asked for a person (velocity, review threshold, dual-approval threshold) -> review, with two
-approvals when the amount reaches the dual-approval threshold; otherwise accept. Where several
-rules could apply, the most specific wins: an exact currency over `*`, then an exact kind over
-`*` (a currency-wide limit is in the right units; a kind-wide one across currencies is not).
+any hard rule failed (blocked counterparty, KYC rejected, corridor, amount limit) -> reject;
+otherwise any rule asked for a person (a screening list match, KYC not verified, velocity,
+review threshold, dual-approval threshold) -> review, with two approvals when the amount reaches
+the dual-approval threshold; otherwise accept. Screening facts (KYC status, list matches) are
+found by `backend.screening.screen` and judged here, so one place decides the outcome. Where
+several rules could apply, the most specific wins: an exact currency over `*`, then an exact kind
+over `*` (a currency-wide limit is in the right units; a kind-wide one across currencies is not).
 """
 
 from __future__ import annotations
@@ -32,12 +34,27 @@ MAX_COUNTERPARTY = 200
 # What a check that did not pass says about the intent; the decision's reason is the first one.
 REASONS = {
     "counterparty_screen": "counterparty_blocked",
+    "screening_check": "screening_hit",
+    "kyc_check": "kyc_rejected",
     "corridor_check": "corridor_not_allowed",
     "limit_check": "amount_over_limit",
     "velocity_check": "velocity_exceeded",
     "review_threshold": "amount_over_threshold",
     "dual_approval": "dual_approval_required",
 }
+# What a check that sent the intent to a person says, where it differs from its failure's reason.
+REVIEW_REASONS = {"kyc_check": "kyc_unverified"}
+REASON_CODES = tuple(sorted({*REASONS.values(), *REVIEW_REASONS.values()}))
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What compliance screening found (`backend.screening.screen`)."""
+
+    kyc_status: str | None = None  # the source customer's; None when nobody registered them
+    source_customer: str = ""
+    lists: int = 0  # screening lists the counterparty was checked against
+    hits: tuple[str, ...] = ()  # the counterparty's list matches, each described with its decision
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,7 @@ class IntentFacts:
     currency: str
     counterparty: str  # the destination's name or identifier, screened against the blocked list
     corridor: str  # e.g. "US-GB", or "*" when the intent names none
+    screening: Screening = Screening()
 
 
 @dataclass(frozen=True)
@@ -70,7 +88,9 @@ class Check:
 
     @property
     def reason(self) -> str | None:
-        return None if self.result == "passed" else REASONS[self.rule]
+        if self.result == "passed":
+            return None
+        return REVIEW_REASONS.get(self.rule, REASONS[self.rule]) if self.result == "review" else REASONS[self.rule]
 
     def label(self) -> str:
         """`limit_check.passed`, `review_required: amount_over_threshold`, `rejected: counterparty_blocked`."""
@@ -304,6 +324,25 @@ def _screen(rules: PolicyRules, facts: IntentFacts) -> Check:
     return Check("counterparty_screen", "blocked_counterparties", "passed", f"counterparty is not among {len(rules.blocked_counterparties)} blocked names")
 
 
+def _watchlist(facts: IntentFacts) -> Check:
+    """A screening list match sends the intent to a person, and keeps it there when judged again:
+    compliance decides the match, then a reviewer approves as for any review."""
+    found = facts.screening
+    if found.hits:
+        return Check("screening_check", f"screening_hit:{len(found.hits)}", "review", "; ".join(found.hits)[:1000])
+    return Check("screening_check", "screening_lists", "passed", f"no match on {found.lists} screening list(s)")
+
+
+def _kyc(facts: IntentFacts) -> Check:
+    """The source customer's KYC: rejected refuses, not yet verified asks a person, and a
+    customer nobody registered is not checked."""
+    status, customer = facts.screening.kyc_status, facts.screening.source_customer
+    if status is None:
+        return Check("kyc_check", "kyc:unregistered", "passed", f"customer {customer!r} is not registered for KYC: not checked")
+    result = {"verified": "passed", "rejected": "failed"}.get(status, "review")
+    return Check("kyc_check", f"kyc:{status}", result, f"customer {customer!r} has KYC status {status}")
+
+
 def _corridor(rules: PolicyRules, facts: IntentFacts) -> Check:
     if not rules.corridors:
         return Check("corridor_check", "corridors:*", "passed", "every corridor is allowed")
@@ -357,6 +396,8 @@ def evaluate(rules: PolicyRules, version: int, facts: IntentFacts, velocity: Vel
     """The decision of policy `version` on an intent, with every rule's check in order."""
     checks = (
         _screen(rules, facts),
+        _watchlist(facts),
+        _kyc(facts),
         _corridor(rules, facts),
         _limit(rules, facts),
         *_velocity_checks(rules, facts, velocity),

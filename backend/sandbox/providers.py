@@ -44,6 +44,7 @@ from backend.inputs import object_body, path_id, reject_unknown, required_str
 from backend.money.amounts import MAX_AMOUNT
 from backend.providers import registry, verification
 from backend.runtime import Runtime
+from backend.sandbox import faults, receivers, reports
 from backend.sandbox.behaviour import Behaviour, Decision, decide, parse_behaviour
 from backend.webhooks.addresses import Blocked, Unresolvable, check_url, destination
 
@@ -237,7 +238,8 @@ async def _hold(request: Request, seconds: float) -> None:
 
 def sandbox_app(runtime: Runtime) -> FastAPI:
     """The sandbox providers' own small app, mounted at `/sandbox` (outside the API's OpenAPI
-    document: it is not Zentra's API but its providers'). Errors are the provider's own shape,
+    document: it is not Zentra's API but its providers'), with the sandbox webhook receivers
+    and the rehearsal faults. Errors are the provider's own shape,
     `{"error": code, "message", "param"}`; a bad signature is 401."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     providers = SandboxProviders(runtime)
@@ -252,4 +254,7 @@ def sandbox_app(runtime: Runtime) -> FastAPI:
     async def payments(request: Request, provider_id: str) -> Response:
         return await providers.take(request, provider_id)
 
+    app.include_router(receivers.router(runtime))
+    app.include_router(faults.router(runtime))
+    app.include_router(reports.router(runtime))
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -32,12 +33,13 @@ from backend.policy.versions import publish_policy
 from backend.providers.registry import create_provider
 from backend.routing.routes import set_route
 from backend.runtime import Runtime
+from backend.sandbox.cast import issue_cast, write_cast
 from backend.tenancy.api_keys import issue_key
 from backend.tenancy.scope import Scope
 from backend.tenancy.tenants import create_tenant
 
 DEMO_TENANT = "Zentra Demo"
-CURRENCIES = {"USD": 100, "EUR": 100, "GBP": 100, "JPY": 1}
+CURRENCIES = {"USD": 100, "EUR": 100, "GBP": 100, "JPY": 100}  # minor units per dollar-like unit (a yen is about a cent)
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,12 @@ class DemoAccess:
     operator_email: str
     operator_password: str
     seeded: bool
+    cast_path: Path
 
 
 def ensure_demo_tenant(runtime: Runtime) -> DemoAccess:
-    """The demo tenant with a new sandbox key and admin login; seeds its ledger the first time."""
+    """The demo tenant with a new sandbox key, admin login and rehearsal cast (written to the
+    data dir); seeds its ledger the first time."""
     def find_or_create(session: Session) -> tuple[str, str, bool]:
         tenant = session.execute(select(Tenant).where(Tenant.name == DEMO_TENANT)).scalar_one_or_none()
         if tenant is None:
@@ -64,7 +68,8 @@ def ensure_demo_tenant(runtime: Runtime) -> DemoAccess:
         scope = Scope(tenant_id, "sandbox", actor="sandbox_seed")
         book = transactions.write(runtime.db, lambda s: seed_ledger(s, scope, runtime))
         transactions.write(runtime.db, lambda s: seed_runtime(s, scope, runtime, book))
-    return DemoAccess(tenant_id, key, login.email, login.password, fresh)
+    cast = transactions.write(runtime.db, lambda s: issue_cast(s, tenant_id, runtime.now()))
+    return DemoAccess(tenant_id, key, login.email, login.password, fresh, write_cast(runtime.settings.data_dir, cast))
 
 
 def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int = 42) -> dict[str, tuple[list[str], list[str]]]:
@@ -99,8 +104,8 @@ def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int 
     return book
 
 
-# Review above 1,000.00 (in a two-decimal currency), two approvers from 10,000.00.
-DEMO_POLICY = {"review_threshold": {"*": 100_000, "JPY": 1_000}, "dual_approval_threshold": {"*": 1_000_000, "JPY": 10_000}}
+# Review above 1,000.00 (in a two-decimal currency; 100,000 yen), two approvers from 10,000.00.
+DEMO_POLICY = {"review_threshold": {"*": 100_000, "JPY": 100_000}, "dual_approval_threshold": {"*": 1_000_000, "JPY": 1_000_000}}
 DEMO_PROVIDERS = (
     ("Northwind Rails", {"latency_ms": 150, "failure_rate": 0.05, "duplicate_rate": 0.05}),
     ("Harbor Pay", {"latency_ms": 300, "decline_rate": 0.02}),

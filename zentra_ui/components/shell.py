@@ -23,6 +23,7 @@ ROOMS = (
     ("Review queue", "/reviews", "user-check", SessionState.can_decide_reviews),
     ("Webhooks", "/webhooks", "radio-tower", SessionState.can_view_webhooks),
     ("Finance", "/finance", "scale", SessionState.permissions.contains("finance.view")),
+    ("Reconciliation", "/reconciliation", "git-compare-arrows", SessionState.permissions.contains("reconciliation.view")),
     ("Evidence", "/evidence", "shield-check", SessionState.can_view_audit),
     ("Policy", "/policy", "scroll-text", SessionState.permissions.contains("policy.view")),
     ("Sandbox", None, "flask-conical", None),

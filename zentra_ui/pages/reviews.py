@@ -1,6 +1,7 @@
 """`/reviews`: the support team's review queue (filters, SLA aging, claim / release / approve /
-reject one at a time or in bulk, every refusal shown where it happened) and the scope's active
-holds with capture, release and extend."""
+reject one at a time or in bulk, every refusal shown where it happened, each intent's screening
+matches with compliance's clear / confirm) and the scope's active holds with capture, release and
+extend."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ R = ReviewsState
 H = ExpiringHoldsState
 AGE_LABELS = {"any": "any age", "15m": "older than 15 min", "1h": "older than 1 h", "4h": "older than 4 h", "24h": "older than 24 h"}
 COLUMNS = 8
+MATCH_COLORS = (("pending", "amber"), ("cleared", "grass"), ("confirmed", "tomato"))
 
 
 def _words(code: str) -> str:
@@ -224,7 +226,86 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
             custom_attrs={"data-review": row["id"], "data-intent": row["intent_id"]},
         ),
     )
-    return rx.fragment(main, error)
+    return rx.fragment(main, error, _matches(row))
+
+
+def _matches(row) -> rx.Component:
+    """The screening matches of the review's intent, under its row: what the reviewer must see."""
+    return rx.cond(
+        R.matches.contains(row["id"]),
+        rx.table.row(
+            rx.table.cell(rx.vstack(rx.foreach(R.matches[row["id"]], _match), spacing="1", width="100%"), col_span=COLUMNS),
+            data_testid="review-screening",
+            custom_attrs={"data-review": row["id"], "data-intent": row["intent_id"]},
+        ),
+    )
+
+
+def _match(m) -> rx.Component:
+    decides = SessionState.permissions.contains("screening.decide") & (m["decision"] == "pending")
+    return rx.hstack(
+        rx.badge(rx.icon("shield-alert", size=12), "screening match", color_scheme="tomato", variant="soft", size="1"),
+        rx.text(m["screened_name"], size="1"),
+        rx.text("matched", size="1", color_scheme="gray"),
+        rx.text(m["matched_name"], size="1", weight="medium", data_testid="match-name"),
+        rx.cond(m["entry_name"] != m["matched_name"], rx.text("(alias of " + m["entry_name"] + ")", size="1", color_scheme="gray")),
+        mono(m["method"] + " " + m["score"], size="1", title="score out of 100; 88 or more is a hit", data_testid="match-score"),
+        rx.text("on " + m["list"], size="1", color_scheme="gray"),
+        rx.cond(m["entry_where"] != "", mono(m["entry_where"], size="1", color_scheme="gray")),
+        rx.badge(m["decision"], color_scheme=rx.match(m["decision"], *MATCH_COLORS, "gray"), variant="soft", size="1", font_family=MONO, data_testid="match-decision"),
+        rx.cond(m["decided_by"] != "", rx.text("by " + m["decided_by"] + ": " + m["note"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="320px", title=m["note"])),
+        rx.spacer(),
+        rx.cond(
+            decides,
+            rx.hstack(
+                rx.button("Clear", size="1", variant="soft", color_scheme="grass", on_click=R.open_match("clear", m["id"], m["matched_name"]), data_testid="match-clear"),
+                rx.button("Confirm", size="1", variant="soft", color_scheme="tomato", on_click=R.open_match("confirm", m["id"], m["matched_name"]), data_testid="match-confirm"),
+                spacing="1",
+            ),
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+        wrap="wrap",
+        data_testid="review-match",
+    )
+
+
+def _match_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(R.match_action == "clear", "Clear screening match", "Confirm screening match")),
+            rx.dialog.description(
+                rx.cond(
+                    R.match_action == "clear",
+                    rx.text("Not the listed party: the review then goes on to a normal approval.", size="2"),
+                    rx.text("It is the listed party: the intent is rejected and no money moves.", size="2"),
+                )
+            ),
+            rx.vstack(
+                rx.text(R.match_name, size="2", weight="medium"),
+                rx.text_area(value=R.match_note, on_change=R.set_match_note, placeholder="Why (required, kept with the decision)", width="100%", data_testid="match-note"),
+                error_callout(R.match_error, "match-error", width="100%"),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                    rx.button(
+                        rx.cond(R.match_action == "clear", "Clear", "Confirm and reject"),
+                        color_scheme=rx.cond(R.match_action == "clear", "grass", "tomato"),
+                        on_click=R.submit_match,
+                        data_testid="match-submit",
+                    ),
+                    justify="end",
+                    spacing="2",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="500px",
+        ),
+        open=R.match_open,
+        on_open_change=R.close_match,
+    )
 
 
 HEADERS = [("", "left"), ("Intent", "left"), ("Amount", "right"), ("Reason", "left"), ("SLA", "left"), ("Assignee", "left"), ("Hash", "left"), ("", "right")]
@@ -349,6 +430,7 @@ def page() -> rx.Component:
         paged_panel(R, _table(), R.empty_message, "reviews", above=(_filters(), rx.box(height="10px"), _bulk_bar(), rx.box(height="10px"), _keys(), rx.box(height="10px")), icon="user-check"),
         _holds(),
         _decide_dialog(),
+        _match_dialog(),
         hold_dialog(H),
         rx.moment(interval=SLA_REFRESH_MS, on_change=R.tick, display="none"),
         shortcut_listener(SHORTCUT_KEYS, R.shortcut),

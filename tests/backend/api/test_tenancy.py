@@ -16,6 +16,7 @@ from backend.api.app import create_api
 from backend.audit.sealer import seal
 from backend.db import transactions
 from backend.db.tables import AuditRecord
+from backend.screening import lists as screening_lists
 from tests.backend.providers.support import body as callback_body
 from tests.backend.providers.support import deliver, register
 from tests.conftest import Api, make_tenant
@@ -24,6 +25,9 @@ from tests.conftest import Api, make_tenant
 # (method, path, body or query, the answer it must get). `{customer}` etc. name the owner's ids.
 PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("POST", "/v1/accounts"): [],  # creates in the caller's own scope; names no existing object
+    ("GET", "/v1/sandbox/traffic"): [],  # the caller's own tenant's dial
+    ("POST", "/v1/sandbox/traffic"): [],  # turns the caller's own tenant's dial; names no object
+    ("POST", "/v1/operator-sessions"): [],  # a sign-in: no key, names no object
     ("GET", "/v1/accounts"): [],  # lists the caller's own scope (checked below: empty)
     ("GET", "/v1/accounts/{account_id}"): [("/accounts/{customer}", None, "not_found")],
     ("POST", "/v1/ledger-entries"): [
@@ -60,6 +64,16 @@ PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("POST", "/v1/reviews/{review_id}/release"): [("/reviews/{review}/release", {}, "not_found")],
     ("POST", "/v1/reviews/{review_id}/approve"): [("/reviews/{review}/approve", {"reviewed_hash": "0" * 64, "reason_code": "other"}, "not_found")],
     ("POST", "/v1/reviews/{review_id}/reject"): [("/reviews/{review}/reject", {"reason_code": "other"}, "not_found")],
+    ("POST", "/v1/screening/lists"): [],  # loads into the caller's own scope (and needs a person)
+    ("GET", "/v1/screening/lists"): [],
+    ("GET", "/v1/screening/lists/{list_id}"): [("/screening/lists/{screening_list}", None, "not_found")],
+    ("GET", "/v1/screening/results"): [("/screening/results?intent={screened_intent}", None, "not_found")],
+    ("GET", "/v1/screening/results/{result_id}"): [("/screening/results/{screening_result}", None, "not_found")],
+    ("POST", "/v1/screening/results/{result_id}/decision"): [("/screening/results/{screening_result}/decision", {"decision": "confirm", "note": "x"}, "not_found")],
+    ("POST", "/v1/customers"): [],  # registers in the caller's own scope: customer strings are per scope
+    ("GET", "/v1/customers"): [],
+    ("GET", "/v1/customers/{customer_id}"): [("/customers/{kyc_customer}", None, "not_found")],
+    ("POST", "/v1/customers/{customer_id}/kyc"): [("/customers/{kyc_customer}/kyc", {"kyc_status": "rejected"}, "not_found")],
     ("POST", "/v1/routes"): [("/routes", {"corridor": "*", "providers": ["{provider}"]}, "not_found")],
     ("GET", "/v1/routes"): [],
     ("GET", "/v1/events"): [("/events?after={event}", None, "not_found")],
@@ -75,6 +89,13 @@ PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("GET", "/v1/providers/{provider_id}/callbacks"): [("/providers/{provider}/callbacks", None, "not_found")],
     # signed by a provider, not called with an API key: see test_a_provider_callback_cannot_reach_another_scope
     ("POST", "/v1/providers/{provider_id}/callbacks"): [],
+    ("POST", "/v1/reconciliation/runs"): [("/reconciliation/runs", {"provider_id": "{provider}", "report": "reference,amount,currency,value_date\nx,1.00,USD,2026-01-01\n"}, "not_found")],
+    ("GET", "/v1/reconciliation/runs"): [],  # lists the caller's own scope
+    ("GET", "/v1/reconciliation/runs/{run_id}"): [("/reconciliation/runs/{recon_run}", None, "not_found")],
+    ("GET", "/v1/reconciliation/exceptions"): [],  # the caller's own queue; filtering by another's run finds nothing
+    ("POST", "/v1/reconciliation/exceptions/{exception_id}/resolve"): [("/reconciliation/exceptions/{recon_exception}/resolve", {"action": "accept_ledger"}, "not_found")],
+    ("GET", "/v1/reconciliation/providers/{provider_id}/mapping"): [("/reconciliation/providers/{provider}/mapping", None, "not_found")],
+    ("POST", "/v1/reconciliation/providers/{provider_id}/mapping"): [("/reconciliation/providers/{provider}/mapping", {"mapping": None}, "not_found")],
     ("POST", "/v1/webhook-endpoints"): [],
     ("GET", "/v1/webhook-endpoints"): [],
     ("GET", "/v1/webhook-endpoints/{endpoint_id}"): [("/webhook-endpoints/{webhook}", None, "not_found")],
@@ -112,9 +133,22 @@ def world(api_url, runtime, tenant):
     webhook_message = owner.get(f"/webhook-endpoints/{webhook}/messages").json()["data"][0]["id"]
     intent = owner.post("/runtime/intents", {"kind": "payment", "amount_minor": 100, "currency": "USD", "source": customer, "destination": merchant}).json()["intent_id"]
     review = owner.post("/runtime/intents", {"kind": "payment", "amount_minor": 5_000_000, "currency": "USD", "source": customer, "destination": merchant}).json()["review"]["id"]
+    recon_run = owner.post("/reconciliation/runs", {"provider_id": provider, "report": "reference,amount,currency,value_date\nGHOST,1.00,USD,2026-01-01\n"}).json()["id"]
+    recon_exception = owner.get("/reconciliation/exceptions", params={"run_id": recon_run}).json()["data"][0]["id"]
     intruders = {"wrong_mode": Api(api_url, tenant.live_key), "wrong_tenant": Api(api_url, make_tenant(runtime, "Other").sandbox_key)}
-    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message, "intent": intent, "review": review}
+    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message, "intent": intent, "review": review, "recon_run": recon_run, "recon_exception": recon_exception}
+    ids.update(_screening_objects(runtime, tenant, owner, customer, merchant))
     return owner, intruders, ids
+
+
+def _screening_objects(runtime, tenant, owner: Api, customer: str, merchant: str) -> dict:
+    """A screening list (loaded as compliance would), a registered customer, and an intent held
+    for a match with its result."""
+    listed = transactions.write(runtime.db, lambda s: screening_lists.replace_list(s, tenant.sandbox, "Sanctions", "test", screening_lists.parse_csv("name\nJohn Smith\n"), runtime.now()))
+    kyc_customer = owner.post("/customers", {"customer": "cust", "name": "Alice Example", "kyc_status": "verified"}).json()["id"]
+    screened = owner.post("/runtime/intents", {"kind": "payment", "amount_minor": 100, "currency": "USD", "source": customer, "destination": merchant, "counterparty": "Jon Smyth"}).json()["intent_id"]
+    result = owner.get("/screening/results", params={"intent": screened}).json()["data"][0]["id"]
+    return {"screening_list": listed["id"], "kyc_customer": kyc_customer, "screened_intent": screened, "screening_result": result}
 
 
 def _fill(value, ids: dict):
@@ -135,7 +169,9 @@ def _snapshot(owner: Api, ids: dict) -> dict:
         "posting": owner.get(f"/ledger-entries/{ids['posting']}").json(),
         "hold": owner.get(f"/holds/{ids['hold']}").json(),
         "provider": owner.get(f"/providers/{ids['provider']}").json(),
+        "screening": (owner.get(f"/screening/results/{ids['screening_result']}").json(), owner.get(f"/customers/{ids['kyc_customer']}").json()),
         "webhook": owner.get(f"/webhook-endpoints/{ids['webhook']}").json(),
+        "reconciliation": (owner.get(f"/reconciliation/runs/{ids['recon_run']}").json(), owner.get("/reconciliation/exceptions", params={"status": "all"}).json()),
         "webhook_messages": owner.get(f"/webhook-endpoints/{ids['webhook']}/messages").json(),
         "events": [e["id"] for e in owner.get("/events", params={"limit": 100}).json()["data"]],
         "audit": _audit_hashes(owner),

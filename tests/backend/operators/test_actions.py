@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from backend.clock import to_iso
 from backend.db import transactions
-from backend.db.tables import Account, Hold, OperatorMembership, Review
+from backend.db.tables import Account, Hold, OperatorMembership, Review, ScreeningResult
 from backend.errors import ZentraError
 from backend.intents import intake
 from backend.intents.lifecycle import Trace
@@ -21,8 +21,19 @@ from backend.ledger import accounts, holds
 from backend.ledger.commands import PostingCommand
 from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings
-from backend.operators import actions, intent_actions, roles, room_actions, sessions
+from backend.operators import (
+    actions,
+    intent_actions,
+    reconciliation_actions,
+    roles,
+    room_actions,
+    sandbox_actions,
+    screening_actions,
+    sessions,
+)
 from backend.policy.versions import publish_policy
+from backend.providers.registry import create_provider
+from backend.screening.lists import parse_csv, replace_list
 from backend.tenancy.scope import Scope
 from backend.webhooks import endpoints
 from tests.backend.operators.conftest import make_operator, open_session, records, rid
@@ -103,7 +114,49 @@ def attempts(runtime, tenant_id: str, hold_ids: list[str], endpoint_id: str, rev
     }
 
 
-UNRECORDED_READS = {"ledger.view", "audit.view", "webhooks.view", "intents.view", "policy.view", "finance.view"}
+def make_hits(runtime, scope: Scope, count: int) -> list[str]:
+    """A screening list and `count` intents held for a match on it: their pending results."""
+    def unit(session) -> list[str]:
+        now = runtime.now()
+        replace_list(session, scope, "Sanctions", "test", parse_csv("name\nJohn Smith\n"), now)
+        funding = accounts.create_account(session, scope, {"customer": "treasury", "currency": "USD", "account_type": "funding", "allow_negative": True}, now)["id"]
+        merchant = accounts.create_account(session, scope, {"customer": "shop", "currency": "USD", "account_type": "merchant"}, now)["id"]
+        body = {"kind": "payment", "amount_minor": 100, "currency": "USD", "source": funding, "destination": merchant, "counterparty": "John Smith"}
+        held = [intake.create_intent(session, Trace(scope, now, None, "tests"), parse_runtime_intent(dict(body))) for _ in range(count)]
+        return [session.execute(select(ScreeningResult.id).where(ScreeningResult.intent_row_id == i.id)).scalar_one() for i in held]
+
+    return transactions.write(runtime.db, unit)
+
+
+def screening_attempts(runtime, scope: Scope) -> dict[str, Callable[[str, str], object]]:
+    """One way to try each screening action: view, load a list, decide a match."""
+    results = make_hits(runtime, scope, 2 * len(roles.ROLES))
+    return {
+        "screening.view": lambda token, r: actions.check(runtime, token, "screening.view", request_id=r),
+        "screening.manage": lambda token, r: screening_actions.load_list(runtime, token, {"name": f"List {r}", "csv": "name\nSomeone\n"}, r),
+        "screening.decide": lambda token, r: screening_actions.decide(runtime, token, results.pop(), {"decision": "clear", "note": "another person"}, r),
+    }
+
+
+def reconciliation_attempts(runtime, scope: Scope) -> dict[str, Callable[[str, str], object]]:
+    """One way to try each reconciliation action: view, and import a report (of a provider's)."""
+    provider = transactions.write(runtime.db, lambda s: create_provider(s, scope, {"name": "Bank"}, runtime.now()))["id"]
+    report = "reference,amount,currency,value_date\nGHOST,1.00,USD,2026-01-01\n"
+    return {
+        "reconciliation.view": lambda token, r: actions.check(runtime, token, "reconciliation.view", request_id=r),
+        "reconciliation.manage": lambda token, r: reconciliation_actions.import_report(runtime, token, {"provider_id": provider, "report": report}, r),
+    }
+
+
+def sandbox_attempts(runtime) -> dict[str, Callable[[str, str], object]]:
+    """One way to try each sandbox action: look at the traffic dial, and turn it (left paused)."""
+    return {
+        "sandbox.view": lambda token, r: sandbox_actions.traffic(runtime, token, r),
+        "sandbox.operate": lambda token, r: sandbox_actions.set_traffic(runtime, token, {"rate_per_minute": 30}, r),
+    }
+
+
+UNRECORDED_READS = {"ledger.view", "audit.view", "webhooks.view", "intents.view", "policy.view", "finance.view", "screening.view", "reconciliation.view", "sandbox.view"}
 
 
 def test_every_action_with_every_role_does_exactly_what_the_table_allows(runtime, tenant):
@@ -111,6 +164,9 @@ def test_every_action_with_every_role_does_exactly_what_the_table_allows(runtime
     hold_ids = make_holds(runtime, tenant.sandbox, 3 * len(roles.ROLES))
     review_ids, payment = make_reviews(runtime, tenant.sandbox, 2 * len(roles.ROLES))
     tries = attempts(runtime, tenant.tenant_id, hold_ids, make_endpoint(runtime, tenant.sandbox), review_ids, payment, people["support"].operator_id)
+    tries |= screening_attempts(runtime, tenant.sandbox)
+    tries |= reconciliation_attempts(runtime, tenant.sandbox)
+    tries |= sandbox_attempts(runtime)
     assert set(tries) == set(roles.PERMISSIONS), "every action in the table needs a way to try it here"
     succeeded = set()
     for role, person in people.items():
@@ -136,7 +192,7 @@ def test_every_action_with_every_role_does_exactly_what_the_table_allows(runtime
                 assert own["policy"]["decision"] == "allowed" and own["role"] == role
                 assert all(r["actor"] == f"operator:{person.operator_id}" for r in left)
     assert succeeded == {(role, action) for action, allowed in roles.PERMISSIONS.items() for role in allowed}
-    assert roles.actions_for("viewer") == {"ledger.view", "tenant.switch", "intents.view", "policy.view", "filters.save"}
+    assert roles.actions_for("viewer") == {"ledger.view", "tenant.switch", "intents.view", "policy.view", "filters.save", "sandbox.view"}
 
 
 def test_allowed_actions_reach_the_services_and_are_recorded_with_the_operator(runtime, tenant):

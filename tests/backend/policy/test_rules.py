@@ -3,12 +3,15 @@ and every malformed document refused as a `validation_error` naming the exact pl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from backend.errors import ZentraError
 from backend.policy.rules import (
     DEFAULT_RULES,
     IntentFacts,
+    Screening,
     Velocity,
     evaluate,
     parse_rules,
@@ -40,13 +43,13 @@ def check(decision, rule: str) -> list:
 def test_the_documented_example_accepts_an_ordinary_payment_and_shows_every_rule():
     decision = decide(DOCUMENT, version=3)
     assert (decision.outcome, decision.reason, decision.required_approvals, decision.policy_version) == ("accept", None, 0, 3)
-    assert [c.rule for c in decision.checks] == ["counterparty_screen", "corridor_check", "limit_check", "velocity_check", "velocity_check", "review_threshold", "dual_approval"]
+    assert [c.rule for c in decision.checks] == ["counterparty_screen", "screening_check", "kyc_check", "corridor_check", "limit_check", "velocity_check", "velocity_check", "review_threshold", "dual_approval"]
     assert {c.result for c in decision.checks} == {"passed"}
     body = decision.to_dict()
     assert body["labels"] == [c["label"] for c in body["checks"]]
     assert "limit_check.passed" in body["labels"]
     assert set(body["checks"][0]) == {"rule", "rule_id", "result", "detail", "label"}
-    assert [c["rule_id"] for c in body["checks"]] == ["blocked_counterparties", "corridor:US-GB", "amount_limit:payment:USD", "velocity:count", "velocity:amount:USD", "review_threshold:USD", "dual_approval:USD"]
+    assert [c["rule_id"] for c in body["checks"]] == ["blocked_counterparties", "screening_lists", "kyc:unregistered", "corridor:US-GB", "amount_limit:payment:USD", "velocity:count", "velocity:amount:USD", "review_threshold:USD", "dual_approval:USD"]
 
 
 def test_the_defaults_are_version_zero_rules():
@@ -82,6 +85,45 @@ def test_a_blocked_counterparty_is_rejected_whatever_its_case_and_spacing(name):
     assert (decision.outcome, decision.reason, decision.required_approvals) == ("reject", "counterparty_blocked", 0)
     [screen] = check(decision, "counterparty_screen")
     assert (screen.result, screen.rule_id, screen.label()) == ("failed", "blocked_counterparty:evil corp", "rejected: counterparty_blocked")
+
+
+@pytest.mark.parametrize(
+    ("kyc_status", "outcome", "reason", "result"),
+    [
+        ("verified", "accept", None, "passed"),
+        (None, "accept", None, "passed"),
+        ("unverified", "review", "kyc_unverified", "review"),
+        ("pending", "review", "kyc_unverified", "review"),
+        ("rejected", "reject", "kyc_rejected", "failed"),
+    ],
+)
+def test_the_source_customers_kyc_status_decides_alone_when_nothing_else_applies(kyc_status, outcome, reason, result):
+    screening = Screening(kyc_status=kyc_status, source_customer="alice", lists=1)
+    decision = evaluate(parse_rules({}), 1, replace(facts(), screening=screening), QUIET)
+    assert (decision.outcome, decision.reason) == (outcome, reason)
+    [kyc] = check(decision, "kyc_check")
+    assert (kyc.result, kyc.rule_id) == (result, f"kyc:{kyc_status or 'unregistered'}")
+    assert "alice" in kyc.detail
+
+
+def test_a_screening_match_sends_to_review_whatever_compliance_decided_and_no_match_passes():
+    for decision in ("pending", "cleared"):
+        hits = (f"'Jon Smyth' matched 'John Smith' (fuzzy 95, scr_1, {decision})",)
+        held = evaluate(parse_rules({}), 1, replace(facts(), screening=Screening(lists=2, hits=hits)), QUIET)
+        assert (held.outcome, held.reason, held.required_approvals) == ("review", "screening_hit", 1)
+        [hit] = check(held, "screening_check")
+        assert (hit.rule_id, hit.label()) == ("screening_hit:1", "review_required: screening_hit")
+        assert "John Smith" in hit.detail and decision in hit.detail
+    clean = evaluate(parse_rules({}), 1, replace(facts(), screening=Screening(lists=2)), QUIET)
+    assert clean.outcome == "accept"
+    assert check(clean, "screening_check")[0].detail == "no match on 2 screening list(s)"
+
+
+def test_a_refusal_outranks_a_screening_match_and_a_match_outranks_the_amount_threshold():
+    refused = evaluate(parse_rules({}), 1, replace(facts(), screening=Screening(kyc_status="rejected", hits=("a match",))), QUIET)
+    assert (refused.outcome, refused.reason) == ("reject", "kyc_rejected")
+    big = evaluate(parse_rules({"review_threshold": {"*": 10}, "dual_approval_threshold": {"*": 10}}), 1, replace(facts(amount=50), screening=Screening(hits=("a match",))), QUIET)
+    assert (big.outcome, big.reason, big.required_approvals) == ("review", "screening_hit", 2)
 
 
 def test_a_name_that_only_contains_a_blocked_one_passes_the_screen():

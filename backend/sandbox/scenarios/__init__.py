@@ -1,0 +1,1 @@
+"""Failure scenarios rehearsed against a running instance over its public HTTP API."""
