@@ -52,8 +52,9 @@ class TestDatabase:
         return env
 
 
-@pytest.fixture(scope="session")
-def test_database(tmp_path_factory) -> TestDatabase:
+@contextlib.contextmanager
+def private_database(tmp_path_factory) -> Iterator[TestDatabase]:
+    """A fresh database: a SQLite file, or a private PostgreSQL schema dropped afterwards."""
     if not PG_URL:
         yield TestDatabase(f"sqlite:///{tmp_path_factory.mktemp('db') / 'zentra.db'}", None)
         return
@@ -61,10 +62,18 @@ def test_database(tmp_path_factory) -> TestDatabase:
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield TestDatabase(PG_URL, schema)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield TestDatabase(PG_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory) -> TestDatabase:
+    with private_database(tmp_path_factory) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import case, create_engine, func, select, text
+from sqlalchemy import case, func, select
 
 from backend.config import Settings
 from backend.db import transactions
@@ -23,7 +22,7 @@ from backend.events.partition import FAULTS_SETTING
 from backend.runtime import open_runtime
 from backend.sandbox.cast import load_cast
 from backend.sandbox.scenarios.catalogue import SCENARIOS, run_scenario
-from tests.conftest import NATS_URL, PG_URL, TestDatabase, free_port
+from tests.conftest import NATS_URL, free_port, private_database
 
 
 def zentra(args: list[str], env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -34,17 +33,8 @@ def zentra(args: list[str], env: dict, timeout: float = 180) -> subprocess.Compl
 def own_database(tmp_path_factory):
     """A database of the instance's own (the demo tenant is found by name, so sharing the
     session's would let rehearsals change what other tests' demo tenant looks like)."""
-    if not PG_URL:
-        yield TestDatabase(f"sqlite:///{tmp_path_factory.mktemp('instance-db') / 'zentra.db'}", None)
-        return
-    schema = f"zt_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield TestDatabase(PG_URL, schema)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with private_database(tmp_path_factory) as database:
+        yield database
 
 
 @pytest.fixture(scope="module")
