@@ -8,11 +8,15 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from backend.sandbox.scenarios.callbacks import AMOUNT, pay
 from backend.sandbox.scenarios.rehearsal import Client, Rehearsal, until
+from backend.sandbox.scenarios.steps import AMOUNT, pay
 from backend.sandbox.scenarios.verdict import Verdict
 
 FAILED_ATTEMPTS = 2
+# The consumer hears of the intent at `intent.accepted`, and the provider settles seconds later, so
+# the first failed attempts are on record before the intent's evidence could close: evidence
+# counts only deliveries that have failed an attempt (see `backend.intents.evidencer`).
+SETTLE_LATENCY_MS = 3_000
 WAIT_SECONDS = 60
 
 
@@ -32,10 +36,10 @@ def _message(client: Client, endpoint_id: str) -> dict | None:
 def consumer_outage(r: Rehearsal, v: Verdict) -> None:
     name = f"outage-{secrets.token_hex(4)}"
     receiver = _receiver(r, name, 503)
-    endpoint = r.api.ok(r.api.post("/webhook-endpoints", {"url": receiver["url"], "event_types": ["intent.synchronized"]}))
+    endpoint = r.api.ok(r.api.post("/webhook-endpoints", {"url": receiver["url"], "event_types": ["intent.accepted"]}))
     v.evidence["endpoint_id"] = endpoint["id"]
     try:
-        r.route("XC-XO", r.provider("Rehearsal provider"))
+        r.route("XC-XO", r.provider("Rehearsal slow provider", latency_ms=SETTLE_LATENCY_MS))
         created, merchant = pay(r, "XC-XO")
         v.evidence["intent_id"] = created["intent_id"]
         failing = until(lambda: _attempts(r.api, endpoint["id"]), lambda found: len(found) >= FAILED_ATTEMPTS, WAIT_SECONDS)
