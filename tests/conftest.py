@@ -9,6 +9,8 @@ import dataclasses
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +33,11 @@ from backend.tenancy.tenants import create_tenant
 PG_URL = os.environ.get("ZENTRA_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("ZENTRA_TEST_REDIS_URL")
 NATS_URL = os.environ.get("ZENTRA_TEST_NATS_URL")
+
+
+def zentra(args: list[str], env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The `zentra` command run as an operator would, in a child process with `env`."""
+    return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def free_port() -> int:

@@ -582,8 +582,8 @@ class SandboxTraffic(SQLModel, table=True):
     __tablename__ = "sandbox_traffic"
     tenant_id: str = Field(foreign_key="tenants.id", primary_key=True, max_length=40)
     running: bool = False
-    rate_per_minute: int = 30
-    seed: int = 7
+    rate_per_minute: int
+    seed: int
     sequence: int = 0
     anchor_at: datetime
     anchor_sequence: int = 0

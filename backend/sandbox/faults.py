@@ -11,7 +11,7 @@ from backend.api.requests import json_body
 from backend.errors import ZentraError
 from backend.events import partition
 from backend.runtime import Runtime
-from backend.sandbox.receivers import sandbox_scope
+from backend.sandbox.access import sandbox_scope
 
 
 def _seconds(body: dict) -> float:

@@ -16,14 +16,11 @@ from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from backend.api.requests import bearer_key, json_body
-from backend.db import transactions
+from backend.api.requests import json_body
 from backend.errors import ZentraError
 from backend.runtime import Runtime
-from backend.tenancy.api_keys import authenticate
-from backend.tenancy.scope import Scope
+from backend.sandbox.access import sandbox_scope
 
 NAME = re.compile(r"[a-z0-9_-]{1,40}")
 MAX_RECEIVERS = 1_000
@@ -47,14 +44,6 @@ def _status(body: dict) -> int:
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
         raise ZentraError("validation_error", "status must be an HTTP status from 200 to 599", "status")
     return status
-
-
-async def sandbox_scope(runtime: Runtime, request: Request) -> Scope:
-    """The scope of the request's API key, which must be a sandbox key."""
-    scope = await run_in_threadpool(transactions.read, runtime.db, lambda s: authenticate(s, bearer_key(request)))
-    if scope.mode != "sandbox":
-        raise ZentraError("forbidden", "the sandbox's props take sandbox keys only")
-    return scope
 
 
 class Receivers:

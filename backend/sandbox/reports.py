@@ -28,7 +28,7 @@ from backend.errors import ZentraError
 from backend.inputs import path_id
 from backend.reconciliation.mapping import DEFAULT_MAPPING, decimal_text
 from backend.runtime import Runtime
-from backend.sandbox.receivers import sandbox_scope
+from backend.sandbox.access import sandbox_scope
 from backend.tenancy.scope import Scope
 
 HEADER = (DEFAULT_MAPPING.reference, DEFAULT_MAPPING.amount, DEFAULT_MAPPING.currency, DEFAULT_MAPPING.value_date, DEFAULT_MAPPING.counterparty, "receipt")

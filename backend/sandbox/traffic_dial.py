@@ -15,11 +15,12 @@ from backend.clock import to_iso
 from backend.db.tables import SandboxTraffic
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
-from backend.inputs import object_body, reject_unknown
+from backend.inputs import object_body, optional_bool, reject_unknown
 from backend.tenancy.scope import Scope
 
 MIN_RATE, MAX_RATE = 1, 600  # intents per minute
 DEFAULT_RATE = 30
+DEFAULT_SEED = 7
 FIELDS = {"running", "rate_per_minute", "seed"}
 # At most this many intents are owed at once: a process that was down (or a dial left running
 # overnight) resumes at its rate instead of bursting to catch up.
@@ -33,7 +34,7 @@ def _sandbox_only(scope: Scope) -> None:
 
 def view(row: SandboxTraffic | None) -> dict:
     if row is None:
-        return {"object": "sandbox_traffic", "running": False, "rate_per_minute": DEFAULT_RATE, "seed": 7, "sent": 0, "updated_at": None, "updated_by": None}
+        return {"object": "sandbox_traffic", "running": False, "rate_per_minute": DEFAULT_RATE, "seed": DEFAULT_SEED, "sent": 0, "updated_at": None, "updated_by": None}
     return {"object": "sandbox_traffic", "running": row.running, "rate_per_minute": row.rate_per_minute, "seed": row.seed, "sent": row.sequence, "updated_at": to_iso(row.updated_at), "updated_by": row.updated_by}
 
 
@@ -48,8 +49,8 @@ def _parse(body: object) -> dict:
     reject_unknown(body, FIELDS)
     if not body:
         raise ZentraError("validation_error", "send running, rate_per_minute or seed", "running")
-    if "running" in body and not isinstance(body["running"], bool):
-        raise ZentraError("validation_error", "running must be true or false", "running")
+    if "running" in body:
+        optional_bool(body, "running", False)
     for name, low, high in (("rate_per_minute", MIN_RATE, MAX_RATE), ("seed", 0, 2**31 - 1)):
         value = body.get(name)
         if name in body and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
@@ -64,7 +65,7 @@ def set_dial(session: Session, scope: Scope, body: object, now: datetime) -> dic
     change = _parse(body)
     row = session.execute(select(SandboxTraffic).where(SandboxTraffic.tenant_id == scope.tenant_id).with_for_update()).scalar_one_or_none()
     if row is None:
-        row = SandboxTraffic(tenant_id=scope.tenant_id, rate_per_minute=DEFAULT_RATE, anchor_at=now, updated_at=now, updated_by=scope.actor)
+        row = SandboxTraffic(tenant_id=scope.tenant_id, rate_per_minute=DEFAULT_RATE, seed=DEFAULT_SEED, anchor_at=now, updated_at=now, updated_by=scope.actor)
         session.add(row)
     if "seed" in change and change["seed"] != row.seed:
         row.seed, row.sequence = change["seed"], 0

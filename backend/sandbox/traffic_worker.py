@@ -23,7 +23,7 @@ from backend.db.tables import Account, SandboxTraffic
 from backend.errors import ZentraError
 from backend.intents.intake import create_intent
 from backend.intents.lifecycle import Trace
-from backend.intents.requests import parse_runtime_intent
+from backend.intents.requests import IntentRequest, parse_runtime_intent
 from backend.ledger.commands import PostingCommand
 from backend.ledger.legs import Leg
 from backend.ledger.postings import create_postings
@@ -76,15 +76,24 @@ def send(runtime: Runtime, scope: Scope, body: dict) -> str:
     """Create one intent; on `insufficient_funds` top the source up once and try again. Answers
     the intent's status, or the refusal's code (an id already taken is `duplicate`)."""
     request = parse_runtime_intent(body)
-    for attempt in (1, 2):
-        try:
-            intent = transactions.write(runtime.db, lambda s: create_intent(s, Trace(scope, runtime.now(), None, "sandbox traffic"), request))
-            return intent.status
-        except ZentraError as err:
-            if err.code == "insufficient_funds" and attempt == 1 and top_up(runtime, scope, request.source, request.currency, request.amount_minor):
-                continue
-            return "duplicate" if err.param == "intent_id" else err.code
-    return "insufficient_funds"
+    try:
+        return _create(runtime, scope, request)
+    except ZentraError as err:
+        if err.code != "insufficient_funds" or not top_up(runtime, scope, request.source, request.currency, request.amount_minor):
+            return _outcome(err)
+    try:
+        return _create(runtime, scope, request)
+    except ZentraError as err:
+        return _outcome(err)
+
+
+def _create(runtime: Runtime, scope: Scope, request: IntentRequest) -> str:
+    intent = transactions.write(runtime.db, lambda s: create_intent(s, Trace(scope, runtime.now(), None, "sandbox traffic"), request))
+    return intent.status
+
+
+def _outcome(err: ZentraError) -> str:
+    return "duplicate" if err.param == "intent_id" else err.code
 
 
 def top_up(runtime: Runtime, scope: Scope, account_id: str, currency: str, amount_minor: int) -> bool:

@@ -10,11 +10,7 @@ import time
 import httpx
 
 from backend.operators import sessions
-from tests.conftest import free_port
-
-
-def zentra(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+from tests.conftest import free_port, zentra
 
 
 def test_create_tenant_prints_the_contract_json_and_its_keys_work(test_database, runtime, tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from state.holds import HoldDialog
-from zentra_ui.components.ui import MONO, error_callout, mono
+from zentra_ui.components.ui import MONO, dialog_actions, error_callout, mono
 
 BUTTONS = (("capture", "teal"), ("release", "gray"), ("extend", "amber"))
 
@@ -35,13 +35,7 @@ def hold_dialog(state: type[HoldDialog]) -> rx.Component:
                     rx.cond(state.hold_action == "capture", rx.input(name="amount_minor", placeholder="Amount in minor units (empty: the whole hold)", width="100%", font_family=MONO, data_testid="hold-amount")),
                     rx.cond(state.hold_action == "extend", rx.input(name="ttl_minutes", placeholder="Extend by minutes", default_value="60", width="100%", font_family=MONO, data_testid="hold-ttl")),
                     error_callout(state.hold_action_error, "hold-error", width="100%"),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Confirm", type="submit", data_testid="hold-confirm"),
-                        justify="end",
-                        spacing="2",
-                        width="100%",
-                    ),
+                    dialog_actions(rx.button("Confirm", type="submit", data_testid="hold-confirm")),
                     spacing="3",
                 ),
                 on_submit=state.submit_hold_action,

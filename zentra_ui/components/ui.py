@@ -246,3 +246,8 @@ def error_callout(text: rx.Var[str], test_id: str | None = None, **props) -> rx.
     if test_id:
         props["data_testid"] = test_id
     return rx.cond(text != "", rx.callout(text, icon="triangle-alert", color_scheme="tomato", size="1", **props))
+
+
+def dialog_actions(confirm: rx.Component) -> rx.Component:
+    """A dialog's footer: Cancel (closes it without acting) and the confirming button, at the right."""
+    return rx.hstack(rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")), confirm, justify="end", spacing="2", width="100%")

@@ -26,6 +26,7 @@ from zentra_ui.components.ui import (
     choice_select,
     count_text,
     data_table,
+    dialog_actions,
     error_callout,
     id_chip,
     label,
@@ -286,17 +287,13 @@ def _match_dialog() -> rx.Component:
                 rx.text(R.match_name, size="2", weight="medium"),
                 rx.text_area(value=R.match_note, on_change=R.set_match_note, placeholder="Why (required, kept with the decision)", width="100%", data_testid="match-note"),
                 error_callout(R.match_error, "match-error", width="100%"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.button(
                         rx.cond(R.match_action == "clear", "Clear", "Confirm and reject"),
                         color_scheme=rx.cond(R.match_action == "clear", "grass", "tomato"),
                         on_click=R.submit_match,
                         data_testid="match-submit",
-                    ),
-                    justify="end",
-                    spacing="2",
-                    width="100%",
+                    )
                 ),
                 spacing="3",
                 width="100%",
@@ -346,18 +343,14 @@ def _decide_dialog() -> rx.Component:
                 ),
                 rx.text_area(value=R.decide_note, on_change=R.set_decide_note, placeholder="Note (optional, kept with the decision)", width="100%", data_testid="decide-note"),
                 error_callout(R.decide_error, "decide-error", width="100%"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.button(
                         rx.cond(R.decide_action == "approve", "Approve", "Reject"),
                         color_scheme=rx.cond(R.decide_action == "approve", "grass", "tomato"),
                         on_click=R.submit_decide,
                         auto_focus=True,  # Enter confirms, as the queue's keyboard legend says
                         data_testid="decide-confirm",
-                    ),
-                    justify="end",
-                    spacing="2",
-                    width="100%",
+                    )
                 ),
                 spacing="3",
                 width="100%",

@@ -3,28 +3,9 @@ callbacks, and a ledger that moves once."""
 
 from __future__ import annotations
 
-import secrets
-
 from backend.sandbox.scenarios.rehearsal import Rehearsal
+from backend.sandbox.scenarios.steps import AMOUNT, pay, settled_once
 from backend.sandbox.scenarios.verdict import Verdict
-
-AMOUNT = 12_500
-
-
-def pay(r: Rehearsal, corridor: str, amount: int = AMOUNT) -> tuple[dict, str]:
-    """A USD payment on `corridor` from a fresh funded customer to a fresh merchant; answers
-    (the created intent, the merchant's account id)."""
-    customer = r.funded_customer("USD", amount * 4)
-    merchant = r.account("USD", "rehearsal_merchant", "merchant")
-    body = {"intent_id": f"intent_rehearsal_{secrets.token_hex(6)}", "kind": "payment", "amount_minor": amount, "currency": "USD", "source": customer, "destination": merchant, "corridor": corridor, "scope": "sandbox_rehearsal"}
-    return r.api.ok(r.api.post("/runtime/intents", body)), merchant
-
-
-def _settled_once(r: Rehearsal, v: Verdict, intent_id: str, merchant: str, amount: int) -> None:
-    posted = r.balances(merchant)["posted"]
-    v.check("one ledger effect", posted == amount, f"merchant posted balance {posted} for one payment of {amount}")
-    valid, said, _ = r.verified_packet(intent_id)
-    v.check("evidence verifies offline", valid, said)
 
 
 def duplicate_callback(r: Rehearsal, v: Verdict) -> None:
@@ -37,7 +18,7 @@ def duplicate_callback(r: Rehearsal, v: Verdict) -> None:
     callbacks = r.api.ok(r.api.get(f"/providers/{provider['id']}/callbacks", limit=100))["data"]
     outcomes = sorted(c["outcome"] for c in callbacks)
     v.check("duplicate received and refused", outcomes.count("applied") == 1 and "duplicate" in outcomes, f"callback outcomes {outcomes}")
-    _settled_once(r, v, created["intent_id"], merchant, AMOUNT)
+    settled_once(r, v, created["intent_id"], merchant, AMOUNT)
 
 
 def out_of_order_callbacks(r: Rehearsal, v: Verdict) -> None:
@@ -50,4 +31,4 @@ def out_of_order_callbacks(r: Rehearsal, v: Verdict) -> None:
     callbacks = r.api.ok(r.api.get(f"/providers/{provider['id']}/callbacks", limit=100))["data"]
     stale = [c for c in callbacks if c["outcome"] in ("stale", "out_of_order")]
     v.check("stale callback recorded with why", bool(stale), stale[0]["reason"] if stale else f"outcomes {[c['outcome'] for c in callbacks]}")
-    _settled_once(r, v, created["intent_id"], merchant, AMOUNT)
+    settled_once(r, v, created["intent_id"], merchant, AMOUNT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from backend.sandbox.scenarios.rehearsal import Client, Rehearsal
+from backend.sandbox.scenarios.steps import evidence_verifies
 from backend.sandbox.scenarios.verdict import Verdict
 
 CURRENCY = "USD"
@@ -47,5 +48,4 @@ def high_value_review(r: Rehearsal, v: Verdict) -> None:
     v.check("approved by different people", first["status"] == "approved" and len({a["approver"] for a in first["approvals"]}) == needed, f"{len(first['approvals'])} approvals for {needed} required")
     intent = r.wait_for(held["intent_id"], {"evidenced", "failed"})
     v.check("then completes", intent["status"] == "evidenced", f"path {' > '.join(s['state'] for s in intent['states'])}")
-    valid, said, _ = r.verified_packet(held["intent_id"])
-    v.check("evidence verifies offline", valid, said)
+    evidence_verifies(r, v, held["intent_id"])

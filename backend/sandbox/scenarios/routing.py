@@ -3,8 +3,8 @@ fails over to the next and records both in the corridor decision."""
 
 from __future__ import annotations
 
-from backend.sandbox.scenarios.callbacks import AMOUNT, pay
 from backend.sandbox.scenarios.rehearsal import Rehearsal
+from backend.sandbox.scenarios.steps import AMOUNT, pay, settled_once
 from backend.sandbox.scenarios.verdict import Verdict
 
 
@@ -18,7 +18,4 @@ def provider_failover(r: Rehearsal, v: Verdict) -> None:
     v.check("completed on the second provider", intent["status"] == "evidenced" and intent["provider_id"] == up["id"], f"status {intent['status']} via {intent['provider_id']}")
     tried = [(step["provider_id"], step["result"]) for step in intent["routing"]]
     v.check("corridor decision names both", (down["id"], "failed") in tried and (up["id"], "accepted") in tried, f"routing attempts {tried}")
-    posted = r.balances(merchant)["posted"]
-    v.check("one ledger effect", posted == AMOUNT, f"merchant posted balance {posted}")
-    valid, said, _ = r.verified_packet(created["intent_id"])
-    v.check("evidence verifies offline", valid, said)
+    settled_once(r, v, created["intent_id"], merchant, AMOUNT)

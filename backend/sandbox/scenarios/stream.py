@@ -4,8 +4,8 @@ publication), and all reach `evidenced` once NATS is back: nothing lost, nothing
 
 from __future__ import annotations
 
-from backend.sandbox.scenarios.callbacks import AMOUNT, pay
 from backend.sandbox.scenarios.rehearsal import Rehearsal, until
+from backend.sandbox.scenarios.steps import AMOUNT, pay
 from backend.sandbox.scenarios.verdict import Verdict
 
 OUTAGE_SECONDS = 8

@@ -22,11 +22,7 @@ from backend.events.partition import FAULTS_SETTING
 from backend.runtime import open_runtime
 from backend.sandbox.cast import load_cast
 from backend.sandbox.scenarios.catalogue import SCENARIOS, run_scenario
-from tests.conftest import NATS_URL, free_port, private_database
-
-
-def zentra(args: list[str], env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=timeout)
+from tests.conftest import NATS_URL, free_port, private_database, zentra
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +50,7 @@ def instance(own_database, instance_runtime, tmp_path_factory):
     env.pop("ZENTRA_NATS_URL", None)
     if NATS_URL:
         env["ZENTRA_NATS_URL"] = NATS_URL
-    seeded = zentra(["sandbox", "seed"], env)
+    seeded = zentra(["sandbox", "seed"], env, timeout=180)
     assert seeded.returncode == 0, seeded.stderr
     port = free_port()
     url = f"http://127.0.0.1:{port}"
