@@ -29,10 +29,14 @@ database (a new SQLite file, or a new PostgreSQL schema `zbench_…`, dropped at
                that notes `Date.now()` when a row with a new event id appears; this process writes
                --rate (200) events a second for --seconds (20) through the outbox (`record`, one
                event per transaction, a marker in its data) and keeps each commit's wall-clock
-               time; the app's relay publishes them to NATS (--nats-url) and its live push sends
-               them to the pages. Latency = DOM time - commit time (one machine, one clock), per
-               event and page: p50/p95/p99 against 300 ms, and the share of events that ever
-               appeared (the timeline shows only its newest 25 rows).
+               time; the app's relay publishes them to NATS and its live push sends them to the
+               pages. NATS is an embedded nats-server with its store in the work directory, so no
+               other run's events reach the app's feed and no other app shares its webhook
+               consumer (--nats-url points the app at an external server instead).
+               Latency = DOM time - commit time (one machine, one clock), per event and page:
+               p50/p95/p99 against 300 ms, and the share of events that ever appeared (the
+               timeline shows only its newest 25 rows, so events pushed more than 25 at a time
+               never do, and are not in the percentiles).
 
 A Reflex compile may rewrite reflex.lock / package.json in the repository: compare them afterwards.
 """
@@ -40,6 +44,7 @@ A Reflex compile may rewrite reflex.lock / package.json in the repository: compa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -78,6 +83,7 @@ from backend.config import Settings
 from backend.db import transactions
 from backend.db.engine import open_database
 from backend.db.tables import Event, Intent
+from backend.events.nats_server import EmbeddedNats
 from backend.events.outbox import PendingEvent, record
 from backend.intents.requests import MONEY_MODEL, PRIMITIVES
 from backend.intents.views import table_page
@@ -442,11 +448,13 @@ def add_operator(runtime: Runtime, tenant_id: str) -> tuple[str, str]:
 
 
 def sign_in(page, url: str, login: tuple[str, str]) -> None:
+    """Sign in and wait until the app leaves the sign-in page, wherever it lands (its home
+    route is the app's choice and has moved before)."""
     page.goto(url + "/signin")
     page.get_by_test_id("email").fill(login[0])
     page.get_by_test_id("password").fill(login[1])
     page.get_by_test_id("sign-in").click()
-    page.wait_for_url(re.compile(r"/accounts/?$"))
+    page.wait_for_url(lambda at: not re.search(r"/signin/?$", at))
 
 
 # --------------------------------------------------------------------------- state bytes
@@ -549,7 +557,7 @@ class Live:
     per_page_share: list[float]
     late_commits: int  # commits that fell behind their slot by more than 50 ms
     relay_ms: list[float]  # commit -> published_at (marked after JetStream's ack: an upper bound)
-    cpu: dict[str, float]  # percent of one core while the events were written, per process group
+    cpu: dict[str, float]  # percent of one core while the events were written: per process group, and the whole machine
     frame_ms: list[float]  # commit -> the websocket message carrying the event reached the page
     stall_ms: list[float]  # lateness of a 50 ms timer in the pages while the events were written
     render_ms: list[float]  # that message -> the row in the DOM
@@ -614,8 +622,10 @@ def _relay_ms(runtime: Runtime, committed: dict[str, float]) -> list[float]:
 
 
 def _cpu_seconds(app: App) -> dict[str, float]:
-    """CPU seconds so far of the app's processes and of the rest of this process's children
-    (Playwright's driver and Chromium; the writer too while it runs)."""
+    """CPU seconds so far of the app's processes, of the rest of this process's children
+    (Playwright's driver and Chromium, the embedded NATS; the writer too while it runs), and of
+    the whole machine (PostgreSQL's server and anyone else's work included): a machine near
+    100% per core means every figure of the run waited for CPU."""
     def total(procs) -> float:
         seconds = 0.0
         for proc in procs:
@@ -631,7 +641,9 @@ def _cpu_seconds(app: App) -> dict[str, float]:
     app_tree = [app_root, *app_root.children(recursive=True)]
     app_pids = {p.pid for p in app_tree}
     others = [p for p in me.children(recursive=True) if p.pid not in app_pids]
-    return {"app": total(app_tree), "browser+writer": total(others), "bench": total([me])}
+    busy = psutil.cpu_times()
+    machine = busy.user + busy.nice + busy.system + busy.irq + busy.softirq
+    return {"app": total(app_tree), "browser+writer+nats": total(others), "bench": total([me]), f"machine ({os.cpu_count()} cores)": machine}
 
 
 def _seen(page) -> dict[str, float]:
@@ -759,6 +771,41 @@ def report(args, filled: Filled, timings: list[Timing], load: PageLoad | None, l
         print(f"ERROR: {error}")
 
 
+def in_browsers(args, target: Target, workdir: Path, runtime: Runtime, schema: str | None, filled: Filled, errors: list[str]) -> tuple[PageLoad | None, Live | None]:
+    """The real app on the filled database with Chromium on it: state bytes, then live. A part
+    that fails is reported in `errors` and the other still runs."""
+    from playwright.sync_api import sync_playwright
+
+    load = live = None
+    with contextlib.ExitStack() as stack:
+        nats_url = args.nats_url or stack.enter_context(EmbeddedNats(workdir)).url
+        print(f"[app] reflex run --env prod (REFLEX_WEB_WORKDIR={args.web_workdir}, NATS {nats_url}) ...", flush=True)
+        app = App(target.env, workdir, args.web_workdir, nats_url)
+        stack.callback(app.stop)
+        app.start()
+        logins = [add_operator(runtime, filled.scope.tenant_id) for _ in range(max(1, args.browsers))]
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        if args.state_bytes:
+            print("[state bytes] signing in and opening /intents ...", flush=True)
+            try:
+                load = state_bytes(browser, app, logins[0], min(PAGE, args.fill))
+                print(f"  {load.bytes:,} bytes in {load.frames} frames (largest {load.largest:,}) until {load.rows} rows showed, {load.seconds:.2f}s after goto", flush=True)
+            except Exception as exc:  # noqa: BLE001 - report and go on to the next part
+                traceback.print_exc()
+                errors.append(f"state bytes: {exc!r}"[:500])
+        if args.live:
+            print(f"[live] {args.browsers} browsers on /events ...", flush=True)
+            try:
+                live = commit_to_dom(browser, app, runtime, schema, filled.scope, logins[: args.browsers], args.rate, args.seconds, workdir)
+                print(f"  {live.written:,} events at {live.rate:.0f}/s; p50 {percentile(live.latencies_ms, 50):.0f} ms, p99 {percentile(live.latencies_ms, 99):.0f} ms; {live.shown_share:.1%} shown", flush=True)
+            except Exception as exc:  # noqa: BLE001
+                traceback.print_exc()
+                errors.append(f"live: {exc!r}"[:500])
+    return load, live
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
@@ -771,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20, help="duration of --live writing")
     ap.add_argument("--browsers", type=int, default=5)
     ap.add_argument("--pg-url", default=os.environ.get("ZENTRA_BENCH_PG_URL", DEFAULT_PG_URL))
-    ap.add_argument("--nats-url", default=os.environ.get("ZENTRA_NATS_URL") or "nats://127.0.0.1:4222")
+    ap.add_argument("--nats-url", help="an external NATS with JetStream for the app (default: an embedded server of its own)")
     ap.add_argument("--web-workdir", default="/tmp/zt-bench-web", help="REFLEX_WEB_WORKDIR of the app (its .web)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (reflex log, SQLite file); a PostgreSQL schema is dropped anyway")
     args = ap.parse_args(argv)
@@ -801,36 +848,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[server time] table_page, {args.repeat} runs after one warm-up ...", flush=True)
             timings = server_times(runtime, filled, args.repeat)
         if args.state_bytes or args.live:
-            from playwright.sync_api import sync_playwright
-
-            print(f"[app] reflex run --env prod (REFLEX_WEB_WORKDIR={args.web_workdir}, NATS {args.nats_url}) ...", flush=True)
-            app = App(target.env, workdir, args.web_workdir, args.nats_url)
-            try:
-                app.start()
-                logins = [add_operator(runtime, filled.scope.tenant_id) for _ in range(max(1, args.browsers))]
-                with sync_playwright() as p:
-                    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                    try:
-                        if args.state_bytes:
-                            print("[state bytes] signing in and opening /intents ...", flush=True)
-                            try:
-                                load = state_bytes(browser, app, logins[0], min(PAGE, args.fill))
-                                print(f"  {load.bytes:,} bytes in {load.frames} frames (largest {load.largest:,}) until {load.rows} rows showed, {load.seconds:.2f}s after goto", flush=True)
-                            except Exception as exc:  # noqa: BLE001 - report and go on to the next part
-                                traceback.print_exc()
-                                errors.append(f"state bytes: {exc!r}"[:500])
-                        if args.live:
-                            print(f"[live] {args.browsers} browsers on /events ...", flush=True)
-                            try:
-                                live = commit_to_dom(browser, app, runtime, schema, filled.scope, logins[: args.browsers], args.rate, args.seconds, workdir)
-                                print(f"  {live.written:,} events at {live.rate:.0f}/s; p50 {percentile(live.latencies_ms, 50):.0f} ms, p99 {percentile(live.latencies_ms, 99):.0f} ms; {live.shown_share:.1%} shown", flush=True)
-                            except Exception as exc:  # noqa: BLE001
-                                traceback.print_exc()
-                                errors.append(f"live: {exc!r}"[:500])
-                    finally:
-                        browser.close()
-            finally:
-                app.stop()
+            load, live = in_browsers(args, target, workdir, runtime, schema, filled, errors)
         report(args, filled, timings, load, live, errors)
     except Exception:
         traceback.print_exc()

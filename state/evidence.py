@@ -23,7 +23,7 @@ from backend.operators import actions
 from backend.runtime import current
 from state.display import PAGE_SIZE, UTC, stamp, when
 from state.keyset import KeysetPages
-from state.session import SessionState, call, read
+from state.session import HOME_ROUTE, SessionState, call, read
 
 
 def record_row(record: dict, zone: str = UTC) -> dict[str, str]:
@@ -90,7 +90,7 @@ class EvidenceState(KeysetPages, SessionState):
         if operator is None:
             return self._to_signin()
         if not operator.can("audit.view"):
-            return rx.redirect("/accounts")
+            return rx.redirect(HOME_ROUTE)
         wanted = self._filter()
         if wanted is None:
             return

@@ -28,7 +28,7 @@ from state.display import UTC, known_zone
 T = TypeVar("T")
 
 SIGNIN_ROUTE = "/signin"
-HOME_ROUTE = "/accounts"
+HOME_ROUTE = "/"  # the operations room (zentra_ui/pages/home.py)
 # The browser's IANA time zone (`Europe/Berlin`), answered to `SessionState.set_time_zone`.
 ZONE_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from tests.ui.conftest import Tenant, UiServer, sign_in
+from tests.ui.conftest import HOME, Tenant, UiServer, sign_in
 
 ACCOUNTS = re.compile(r"/accounts/?$")
 SIGNIN = re.compile(r"/signin/?$")
@@ -69,6 +69,8 @@ def test_sandbox_operator_finds_the_account_and_its_money(browser, ui_server: Ui
         expect(page.get_by_test_id("signin-error")).to_contain_text("Wrong email or password")
 
         sign_in(page, ui_server, ui_tenant.operators["support"])
+        page.get_by_role("link", name="Accounts", exact=True).click()
+        page.wait_for_url(ACCOUNTS)
         expect(page.get_by_test_id("sandbox-banner")).to_be_visible()
         expect(page.get_by_test_id("mode-badge")).to_have_text("sandbox")
         expect(page.get_by_test_id("tenant-id")).to_have_text(ui_tenant.tenant_id)
@@ -121,10 +123,14 @@ def test_live_mode_sees_nothing_of_sandbox_and_a_role_change_ends_the_session(br
     context, page = _page(browser, ui_server)
     try:
         sign_in(page, ui_server, ui_tenant.operators["finance"])
+        page.goto(ui_server.url + "/accounts")
         expect(page.get_by_test_id("mode-badge")).to_have_text("sandbox")
         page.get_by_test_id("mode-live").click()
+        page.wait_for_url(HOME)  # a switch starts again in the operations room
         expect(page.get_by_test_id("mode-badge")).to_have_text("live")
         expect(page.get_by_test_id("sandbox-banner")).to_have_count(0)
+        page.get_by_role("link", name="Accounts", exact=True).click()
+        page.wait_for_url(ACCOUNTS)
         _search(page, funded["customer"])
         expect(page.get_by_text("No account matches")).to_be_visible()
         expect(page.get_by_test_id("account-row")).to_have_count(0)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import ROOT, Tenant, UiServer, sign_in
+from tests.ui.conftest import HOME, ROOT, Tenant, UiServer, sign_in
 
 
 def _api(ui_server: UiServer, key: str) -> httpx.Client:
@@ -87,7 +87,7 @@ def test_a_viewer_can_look_but_finds_no_way_to_act(browser, ui_server: UiServer,
         page.screenshot(path=str(screenshots / "viewer_account.png"), full_page=True)
 
         page.goto(ui_server.url + "/evidence")
-        page.wait_for_url(re.compile(r"/accounts/?$"))
+        page.wait_for_url(HOME)
         expect(page.get_by_test_id("export-packet")).to_have_count(0)
     finally:
         context.close()

@@ -17,7 +17,6 @@ from playwright.sync_api import expect
 
 from tests.ui.conftest import Tenant, UiServer, _add_operators, sign_in
 
-HOME = re.compile(r"^https?://[^/]+/?$")
 SIGNIN = re.compile(r"/signin/?$")
 STAGES = ("api", "policy", "ledger", "route", "webhook", "evidence")
 
@@ -69,9 +68,7 @@ def test_support_sees_a_new_intent_arrive_live_and_its_event_handoff(browser, ui
         page.goto(ui_server.url + "/")
         page.wait_for_url(SIGNIN)  # signed out: `/` still asks to sign in first
 
-        sign_in(page, ui_server, tenant.operators["support"])
-        page.get_by_role("link", name="Operations room").click()
-        page.wait_for_url(HOME)
+        sign_in(page, ui_server, tenant.operators["support"])  # lands in the operations room
         expect(page.get_by_test_id("runtime-strip")).to_be_visible()
         for stage in STAGES:
             expect(page.get_by_test_id(f"stage-{stage}").get_by_test_id("stage-word")).not_to_have_text("")
@@ -114,8 +111,7 @@ def test_an_admin_reads_the_audit_tab_and_the_intents_audit_packet(browser, ui_s
     context = _context(browser)
     try:
         page = context.new_page()
-        sign_in(page, ui_server, tenant.operators["admin"])
-        page.goto(ui_server.url + "/")
+        sign_in(page, ui_server, tenant.operators["admin"])  # lands in the operations room
         expect(page.get_by_test_id("day-row").filter(has_text="accepted")).to_contain_text("USD")
         page.get_by_test_id("home-tab-audit").click()
         expect(page.get_by_test_id("home-audit-row").first).to_be_visible()

@@ -84,7 +84,7 @@ def test_support_works_the_review_queue_by_keyboard(browser, ui_server: UiServer
     try:
         page = context.new_page()
         sign_in(page, ui_server, tenant.operators["support"])
-        page.get_by_role("link", name="Review queue").click()
+        page.get_by_role("link", name="Review queue", exact=True).click()
         page.wait_for_url(REVIEWS)
         for intent_id in held["intents"]:
             expect(_review(page, intent_id)).to_have_count(1)

@@ -100,7 +100,7 @@ def test_support_claims_and_decides_and_the_intent_table_follows_live(browser, u
         # Tab 1: the intent table, left open on the admin's intent while support decides in tab 2.
         table = context.new_page()
         sign_in(table, ui_server, tenant.operators["support"])
-        table.get_by_role("link", name="Intents").click()
+        table.get_by_role("link", name="Intents", exact=True).click()
         table.wait_for_url(re.compile(r"/intents/?$"))
         row = table.get_by_test_id("intent-row").filter(has_text=queue["admin"])
         expect(row.get_by_test_id("intent-status")).to_have_text("review")
@@ -110,7 +110,7 @@ def test_support_claims_and_decides_and_the_intent_table_follows_live(browser, u
 
         page = context.new_page()
         sign_in(page, ui_server, tenant.operators["support"])
-        page.get_by_role("link", name="Review queue").click()
+        page.get_by_role("link", name="Review queue", exact=True).click()
         page.wait_for_url(REVIEWS)
         for intent_id in (queue["admin"], queue["key"], queue["support"]):
             expect(_review(page, intent_id)).to_have_count(1)
@@ -205,8 +205,8 @@ def test_a_viewer_reads_the_queue_but_cannot_decide(browser, ui_server: UiServer
     try:
         page = context.new_page()
         sign_in(page, ui_server, tenant.operators["viewer"])
-        expect(page.get_by_role("link", name="Intents")).to_have_count(1)
-        expect(page.get_by_role("link", name="Review queue")).to_have_count(0)
+        expect(page.get_by_role("link", name="Intents", exact=True)).to_have_count(1)
+        expect(page.get_by_role("link", name="Review queue", exact=True)).to_have_count(0)
         page.goto(ui_server.url + "/reviews")
         expect(page.get_by_test_id("queue-read-only")).to_be_visible()
         expect(_review(page, queue["support"])).to_have_count(1)

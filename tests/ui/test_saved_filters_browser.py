@@ -38,7 +38,7 @@ def test_support_saves_applies_and_deletes_a_filter_of_its_own(browser, ui_serve
     try:
         page = context.new_page()
         sign_in(page, ui_server, tenant.operators["support"])
-        page.get_by_role("link", name="Intents").click()
+        page.get_by_role("link", name="Intents", exact=True).click()
         page.wait_for_url(INTENTS)
         expect(page.get_by_test_id("saved-filter-select")).to_be_disabled()  # none saved yet
 
@@ -60,7 +60,7 @@ def test_support_saves_applies_and_deletes_a_filter_of_its_own(browser, ui_serve
         page.screenshot(path=str(screenshots / "support_saved_filter.png"), full_page=True)
 
         # Each room keeps its own list.
-        page.get_by_role("link", name="Review queue").click()
+        page.get_by_role("link", name="Review queue", exact=True).click()
         page.wait_for_url(re.compile(r"/reviews/?$"))
         expect(page.get_by_test_id("saved-filter-select")).to_be_disabled()
     finally:

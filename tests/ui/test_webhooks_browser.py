@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import Tenant, UiServer, sign_in
+from tests.ui.conftest import HOME, Tenant, UiServer, sign_in
 
 
 class FailsOnce(BaseHTTPRequestHandler):
@@ -80,6 +80,6 @@ def test_support_reads_attempts_inspects_a_signature_and_dry_runs_recover(browse
         sign_in(page, ui_server, ui_tenant.operators["viewer"])
         expect(page.get_by_role("link", name="Webhooks")).to_have_count(0)
         page.goto(ui_server.url + f"/webhooks/{endpoint}")
-        page.wait_for_url(re.compile(r"/accounts/?$"))
+        page.wait_for_url(HOME)
     finally:
         context.close()
