@@ -1,6 +1,6 @@
 """Background upkeep every serving process runs: expire due pending postings, forget old keys,
 seal audit records into their chains and re-verify the chains, route ledgered intents to their
-providers and close their evidence, match settlements against provider reports as they arrive, send what the sandbox traffic dial owes, relay the outbox to JetStream and deliver webhooks from it."""
+providers and close their evidence, match settlements against provider reports as they arrive, send what the sandbox traffic dial owes, play the failure scenarios the sandbox room asked for, relay the outbox to JetStream and deliver webhooks from it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from backend.intents import evidencer, router
 from backend.ledger.expiry import sweep
 from backend.reconciliation import continuous
 from backend.runtime import Runtime
-from backend.sandbox import traffic_worker
+from backend.sandbox import scenario_worker, traffic_worker
 from backend.webhooks.dispatcher import run_forever as deliver_webhooks
 
 log = logging.getLogger("zentra.maintenance")
@@ -34,7 +34,7 @@ async def run_forever(runtime: Runtime) -> None:
     NATS is configured (one process per database publishes at a time: see
     `backend.events.relay`; dispatchers share the work: see `backend.webhooks.dispatcher`),
     until cancelled."""
-    loops = [ledger_forever(runtime), audit_forever(runtime), router.run_forever(runtime), evidencer.run_forever(runtime), continuous.run_forever(runtime), traffic_worker.run_forever(runtime)]
+    loops = [ledger_forever(runtime), audit_forever(runtime), router.run_forever(runtime), evidencer.run_forever(runtime), continuous.run_forever(runtime), traffic_worker.run_forever(runtime), scenario_worker.run_forever(runtime)]
     if runtime.settings.nats_url:
         loops.append(Relay(runtime.db, runtime.settings.nats_url, now=runtime.now).run())
         loops.append(deliver_webhooks(runtime, runtime.settings.nats_url))

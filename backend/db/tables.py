@@ -591,6 +591,31 @@ class SandboxTraffic(SQLModel, table=True):
     updated_by: str = Field(max_length=80)
 
 
+class SandboxScenarioRun(SQLModel, table=True):
+    """One rehearsal of a failure scenario asked for from the sandbox room or the API: `queued`
+    until a serving process's scenario worker claims it, `running` while it plays over HTTP, then
+    `passed` or `failed` with its verdict (checks and the evidence ids it kept), or `interrupted`
+    when the process playing it stopped. At most one run of a scenario per tenant is active at a
+    time: two copies would rehearse on the same corridor and read each other's results."""
+
+    __tablename__ = "sandbox_scenario_runs"
+    __table_args__ = (
+        Index("ix_scenario_runs_scope_created", "tenant_id", "mode", "created_at"),
+        Index("ix_scenario_runs_status", "status", "created_at"),
+        Index("uq_scenario_runs_active", "tenant_id", "mode", "scenario", unique=True, sqlite_where=text("status IN ('queued', 'running')"), postgresql_where=text("status IN ('queued', 'running')")),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
+    mode: str = Field(max_length=10)
+    scenario: str = Field(max_length=40)
+    status: str = Field(max_length=12)
+    requested_by: str = Field(max_length=80)
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    verdict_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class ReconciliationRun(SQLModel, table=True):
     """One reconciliation of a provider: an imported settlement report (`source` import), or the
     day's settlements as callbacks record them (`source` continuous, one run per provider and day).

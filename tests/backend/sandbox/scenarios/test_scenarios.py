@@ -127,3 +127,23 @@ def test_the_cast_file_is_private_and_holds_sandbox_keys_only(instance):
     cast = load_cast(cast_path)
     assert cast.sandbox_api_key.startswith("zk_test_") and cast.neighbour_sandbox_api_key.startswith("zk_test_")
     assert {p.role for p in cast.players} == {"support", "admin", "finance", "compliance", "viewer"}
+
+
+def test_a_scenario_queued_over_http_is_played_by_the_instance_itself(instance, instance_runtime):
+    """What the sandbox room's Run button does: queue the run; the instance's scenario worker plays
+    it against its own address as the cast and keeps the verdict on the run."""
+    url, cast_path, _ = instance
+    api = httpx.Client(base_url=f"{url}/v1", headers={"Authorization": f"Bearer {load_cast(cast_path).sandbox_api_key}"}, timeout=30)
+    queued = api.post("/sandbox/scenario-runs", json={"scenario": "duplicate-callback", "idempotency_key": "room-run-1"})
+    assert queued.status_code == 202, queued.text
+    replayed = api.post("/sandbox/scenario-runs", json={"scenario": "duplicate-callback", "idempotency_key": "room-run-1"})
+    assert replayed.json()["id"] == queued.json()["id"]  # a retried click queues nothing more
+    deadline, run = time.monotonic() + 120, queued.json()
+    while run["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        run = api.get(f"/sandbox/scenario-runs/{run['id']}").json()
+    assert run["status"] == "passed", run
+    assert run["verdict"]["evidence"]["intent_id"] and all(c["passed"] for c in run["verdict"]["checks"])
+    assert api.get("/sandbox/scenario-runs").json()["total"] == 1
+    api.close()
+    assert_ledger_invariants(instance_runtime)
