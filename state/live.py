@@ -11,7 +11,9 @@ from state.finance import FinanceState
 from state.home import HomeState
 from state.intents import IntentsState
 from state.reviews import ExpiringHoldsState, ReviewsState
+from state.sandbox import SandboxState
 from state.session import SessionState
+from state.webhooks import EndpointState, WebhooksState
 
 
 class LiveState(SessionState):
@@ -50,3 +52,9 @@ class LiveState(SessionState):
             await (await self.get_state(ExpiringHoldsState)).refresh_live(events)
         elif page == "/finance":
             await (await self.get_state(FinanceState)).refresh_live(events)
+        elif page == "/sandbox":
+            await (await self.get_state(SandboxState)).refresh_live(events)
+        elif page == "/webhooks":
+            await (await self.get_state(WebhooksState))._fetch()
+        elif page.startswith("/webhooks/"):
+            await (await self.get_state(EndpointState))._fetch()

@@ -17,6 +17,7 @@ from backend.inputs import timestamp
 from backend.operators import actions
 from backend.runtime import current
 from backend.webhooks.endpoints import get_endpoint, list_endpoints
+from backend.webhooks.health import summaries
 from backend.webhooks.history import list_attempts
 from backend.webhooks.inspection import inspect_attempt
 from state.display import PAGE_SIZE, UTC, page_label, stamp
@@ -32,8 +33,11 @@ def _ms(value: int | None) -> str:
     return "—" if value is None else f"{value} ms"
 
 
-def endpoint_row(view: dict, zone: str = UTC) -> dict[str, str]:
+def endpoint_row(view: dict, zone: str = UTC, summary: dict | None = None) -> dict[str, str]:
+    summary = summary or {}
     return {
+        "health": summary.get("state", ""),
+        "backlog": str(summary.get("backlog", "")),
         "id": view["id"],
         "url": view["url"],
         "event_types": ", ".join(view["event_types"]),
@@ -61,15 +65,20 @@ def attempt_row(view: dict, zone: str = UTC) -> dict[str, str]:
 
 
 class WebhooksState(OffsetPages, SessionState):
-    """`/webhooks`: every endpoint of the scope, a server-side page at a time."""
+    """`/webhooks`: every endpoint of the scope with its health and backlog, a page at a time."""
 
     async def _fetch(self):
         operator, away = await self._allowed("webhooks.view")
         if operator is None:
             return away
         scope, offset, now = operator.scope, self.offset, current().now()
-        page = await read(lambda s: list_endpoints(s, scope, now, limit=PAGE_SIZE, offset=offset))
-        self._show_page(page, [endpoint_row(v, self.time_zone) for v in page["data"]])
+
+        def unit(s):
+            page = list_endpoints(s, scope, now, limit=PAGE_SIZE, offset=offset)
+            return page, summaries(s, [v["id"] for v in page["data"]], now)
+
+        page, health = await read(unit)
+        self._show_page(page, [endpoint_row(v, self.time_zone, health.get(v["id"])) for v in page["data"]])
 
     @rx.event
     async def load(self):

@@ -1,7 +1,7 @@
 """The Zentra operations room: one ASGI app serving the UI, the Reflex event socket and `/v1`.
 
-`/v1` and `/v1/...` (HTTP and WebSocket) go to the FastAPI app from `backend.api.app`; every other
-path goes to Reflex. Routing by prefix instead of mounting FastAPI under Reflex keeps unknown API
+`/v1`, `/v1/...` and `/sandbox/...` (HTTP and WebSocket) go to the FastAPI app from
+`backend.api.app`; every other path goes to Reflex. Routing by prefix instead of mounting FastAPI under Reflex keeps unknown API
 paths answering the API's JSON 404 rather than falling through to the single-page app's HTML.
 """
 
@@ -20,28 +20,31 @@ from zentra_ui.pages import (
     policy,
     reconciliation,
     reviews,
+    sandbox,
     signin,
     webhook,
     webhooks,
 )
 
-# The HTTP API, and the sandbox providers it mounts (real HTTP participants the router calls).
-API_PREFIXES = ("/v1", "/sandbox")
+
+def to_api(path: str) -> bool:
+    """`/v1` and below is the HTTP API; below `/sandbox/` are the sandbox participants it mounts
+    (providers, receivers, faults: real HTTP parties the router calls). `/sandbox` itself is the
+    sandbox room, and so is `/sandbox/`, where the static server redirects it."""
+    return path == "/v1" or path.startswith("/v1/") or (path.startswith("/sandbox/") and path != "/sandbox/")
 
 
 def api_under_v1(reflex_app):
-    """ASGI -> ASGI: `/v1` and `/sandbox` paths to the HTTP API, the rest (and lifespan) to Reflex."""
+    """ASGI -> ASGI: API paths (`to_api`) to the HTTP API, the rest (and lifespan) to Reflex."""
     from backend.api.app import create_api
     from backend.runtime import current
 
     api = create_api(current())
 
     async def app(scope, receive, send):
-        if scope["type"] in ("http", "websocket"):
-            path = scope.get("path", "")
-            if any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES):
-                await api(scope, receive, send)
-                return
+        if scope["type"] in ("http", "websocket") and to_api(scope.get("path", "")):
+            await api(scope, receive, send)
+            return
         await reflex_app(scope, receive, send)
 
     return app
@@ -72,5 +75,5 @@ async def live_push(app: rx.App) -> None:
 
 app.register_lifespan_task(live_push)
 
-for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance, reconciliation):
+for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance, reconciliation, sandbox):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

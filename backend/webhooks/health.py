@@ -59,3 +59,18 @@ def health(session: Session, endpoint: WebhookEndpoint, now: datetime) -> dict:
         "last_attempt_at": to_iso(recent[0].attempted_at) if recent else None,
         "state": state(endpoint, len(recent)),
     }
+
+
+def summaries(session: Session, endpoint_ids: list[str], now: datetime) -> dict[str, dict]:
+    """Backlog and one-word state of a page of endpoints, in two grouped reads (the webhooks
+    room's list shows them for every row; `health` is the one-endpoint view)."""
+    if not endpoint_ids:
+        return {}
+    endpoints = session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))).scalars().all()
+    backlog = dict(session.execute(
+        select(WebhookMessage.endpoint_id, func.count()).where(WebhookMessage.endpoint_id.in_(endpoint_ids), WebhookMessage.status == "pending").group_by(WebhookMessage.endpoint_id)
+    ).all())
+    attempts = dict(session.execute(
+        select(WebhookAttempt.endpoint_id, func.count()).where(WebhookAttempt.endpoint_id.in_(endpoint_ids), WebhookAttempt.attempted_at >= now - WINDOW).group_by(WebhookAttempt.endpoint_id)
+    ).all())
+    return {e.id: {"backlog": backlog.get(e.id, 0), "state": state(e, attempts.get(e.id, 0))} for e in endpoints}

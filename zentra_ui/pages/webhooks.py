@@ -19,16 +19,20 @@ ROUTE = "/webhooks"
 ON_LOAD = WebhooksState.load
 TITLE = "Webhooks · Zentra"
 
-HEADERS = [("Endpoint", "left"), ("URL", "left"), ("Events", "left"), ("Signing", "left"), ("Status", "left"), ("Created", "left")]
+HEADERS = [("Endpoint", "left"), ("Health", "left"), ("Backlog", "right"), ("Status", "left"), ("URL", "left"), ("Events", "left"), ("Signing", "left"), ("Created", "left")]
+# An endpoint's health in words, with a colour that agrees: failing is red, idle quiet.
+HEALTH_COLORS = (("healthy", "grass"), ("failing", "tomato"), ("disabled", "tomato"), ("idle", "gray"))
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(id_chip(row["id"], href="/webhooks/" + row["id"], size="2", test_id="endpoint-link")),
-        rx.table.cell(mono(row["url"], size="1")),
+        rx.table.cell(rx.badge(row["health"], color_scheme=rx.match(row["health"], *HEALTH_COLORS, "gray"), variant="soft", radius="small", size="1", data_testid="endpoint-health")),
+        rx.table.cell(mono(row["backlog"], size="2", weight="medium", data_testid="endpoint-backlog"), style={"text_align": "right"}, title="messages waiting for their next attempt"),
+        rx.table.cell(rx.hstack(status_badge(row["status"]), mono(row["disabled_reason"], size="1", color_scheme="gray"), spacing="2")),
+        rx.table.cell(mono(row["url"], size="1", title=row["url"], max_width="360px", overflow="hidden", text_overflow="ellipsis")),
         rx.table.cell(mono(row["event_types"], size="1", color_scheme="gray")),
         rx.table.cell(mono(row["signing"], size="1")),
-        rx.table.cell(rx.hstack(status_badge(row["status"]), mono(row["disabled_reason"], size="1", color_scheme="gray"), spacing="2")),
         rx.table.cell(when_text(row["created_at"], row["created_at_iso"])),
         class_name="zt-row",
         data_testid="endpoint-row",
@@ -39,5 +43,5 @@ def page() -> rx.Component:
     return shell(
         "Webhooks",
         paged_panel(WebhooksState, data_table(HEADERS, rx.foreach(WebhooksState.rows, _row)), "No webhook endpoints in this tenant and mode yet.", "endpoints"),
-        intro="Endpoints receive every event they subscribe to, signed per Standard Webhooks, with retries on the contract's schedule. Create them with POST /v1/webhook-endpoints.",
+        intro="Endpoints receive every event they subscribe to, signed per Standard Webhooks, with retries on the contract's schedule. Backlog is the messages waiting for their next attempt; it drains as deliveries succeed, live. Create endpoints with POST /v1/webhook-endpoints.",
     )
