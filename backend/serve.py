@@ -57,7 +57,7 @@ def serve(*, demo: bool, prod: bool) -> int:
         start_traffic(runtime, access.tenant_id)
         print(f"Sandbox traffic: running at {DEMO_RATE} intents/min (pause or change it in the Sandbox room)")
         print(f"Rehearsal cast:  {access.cast_path}  (`zentra sandbox run NAME` plays a failure scenario)")
-        print(f"Operations room: http://localhost:{PORT}  (sign in with the sandbox API key)")
+        print(f"Operations room: http://localhost:{PORT}  (sign in with the operator login above)")
         print(f"HTTP API:        http://localhost:{PORT}/v1  (OpenAPI at /v1/openapi.json)")
     runtime.db.dispose()
     env_mode = "prod" if (prod or demo) else "preview"

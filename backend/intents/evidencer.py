@@ -1,7 +1,9 @@
 """The evidence worker: a `synchronized` intent becomes `evidenced` once its story is closed.
 
-Closed means every audit record about the intent is sealed into the tenant's chain and every event
-about it is on the stream (when a stream is configured); then its packet is final and verifiable.
+Closed means every audit record about the intent is sealed into the tenant's chain, every event
+about it is on the stream (when a stream is configured) and every webhook message already made
+from those events has had its first attempt, so the packet never closes on a delivery whose
+outcome nobody knows yet; then its packet is final and verifiable.
 If a webhook carrying one of its events has failed an attempt and is not delivered, the intent is
 `retrying` instead, and is looked at again until delivery (a retry, a resend or a recovery)
 catches up, then `evidenced`: delivery trouble is visible on the intent without a second ledger
@@ -48,6 +50,12 @@ def _unpublished(session: Session, intent: Intent) -> int:
     return session.execute(select(func.count()).select_from(Event).where(*where)).scalar_one()
 
 
+def _unattempted(session: Session, intent: Intent) -> int:
+    """Webhook messages about the intent still waiting for their first attempt."""
+    where = (WebhookMessage.event_id.in_(_events(intent)), WebhookMessage.status == "pending", WebhookMessage.attempts == 0)
+    return session.execute(select(func.count()).select_from(WebhookMessage).where(*where)).scalar_one()
+
+
 def deliveries_behind(session: Session, intent: Intent) -> int:
     """Webhook messages about the intent that failed an attempt and are not yet delivered."""
     where = (WebhookMessage.event_id.in_(_events(intent)), WebhookMessage.status != "delivered", WebhookMessage.attempts > 0)
@@ -56,7 +64,7 @@ def deliveries_behind(session: Session, intent: Intent) -> int:
 
 def check(session: Session, intent: Intent, now: datetime, stream: bool) -> str:
     """Move one intent on if its evidence is closed; answers its state."""
-    if _unsealed(session, intent) or (stream and _unpublished(session, intent)):
+    if _unsealed(session, intent) or (stream and _unpublished(session, intent)) or _unattempted(session, intent):
         intent.next_action_at = now + NOT_YET
         return intent.status
     trace = Trace(Scope(intent.tenant_id, intent.mode, actor="system:evidence", role="system"), now, None, ROUTE)

@@ -14,8 +14,8 @@ from backend.sandbox.scenarios.verdict import Verdict
 
 FAILED_ATTEMPTS = 2
 # The consumer hears of the intent at `intent.accepted`, and the provider settles seconds later, so
-# the first failed attempts are on record before the intent's evidence could close: evidence
-# counts only deliveries that have failed an attempt (see `backend.intents.evidencer`).
+# the failed attempts are on record while the intent is still moving (evidence waits for every
+# message's first attempt, then follows the delivery: see `backend.intents.evidencer`).
 SETTLE_LATENCY_MS = 3_000
 WAIT_SECONDS = 60
 
