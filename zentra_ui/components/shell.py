@@ -1,9 +1,12 @@
-"""The operations room's frame: rooms on the left, the global search, tenant and mode on top, the
-page in the middle.
+"""The operations room's frame: rooms on the left, the global search and the operator on top, the
+page's title with the tenant and mode it shows under them, the page in the middle.
 
-Accounts and Evidence are rooms today. The others are listed as upcoming (not links, not fake
-pages) so the shape of the product is visible from the first screen. A room the operator's role
-may not use is not shown at all (and its page refuses them on the server).
+Every room is usable from 768 px wide: below 1024 px the rooms become an icon rail, the top bar's
+groups wrap onto further lines instead of running past the edge, and wide tables scroll inside
+their panels (the CSS for all of it is in assets/zentra.css).
+
+A room the operator's role may not use is not shown at all (and its page refuses them on the
+server).
 """
 
 from __future__ import annotations
@@ -26,10 +29,8 @@ ROOMS = (
     ("Reconciliation", "/reconciliation", "git-compare-arrows", SessionState.permissions.contains("reconciliation.view")),
     ("Evidence", "/evidence", "shield-check", SessionState.can_view_audit),
     ("Policy", "/policy", "scroll-text", SessionState.permissions.contains("policy.view")),
-    ("Sandbox", None, "flask-conical", None),
+    ("Sandbox", "/sandbox", "flask-conical", SessionState.permissions.contains("sandbox.view")),
 )
-
-SIDEBAR_WIDTH = "232px"
 
 
 def _brand() -> rx.Component:
@@ -42,33 +43,22 @@ def _brand() -> rx.Component:
             rx.text("Zentra", weight="bold", size="3", style={"letter_spacing": "0.02em"}),
             rx.text("operations room", size="1", color_scheme="gray", font_family=MONO),
             spacing="0",
+            class_name="zt-wide-only",
         ),
         align="center",
         spacing="3",
-        padding="4px 8px 20px 8px",
+        class_name="zt-brand",
     )
 
 
-def _room(name: str, href: str | None, icon: str, permitted) -> rx.Component:
+def _room(name: str, href: str, icon: str, permitted) -> rx.Component:
     if permitted is not None:
         return rx.cond(permitted, _room(name, href, icon, None), rx.fragment())
-    if href is None:
-        return rx.hstack(
-            rx.icon(icon, size=16),
-            rx.text(name, size="2"),
-            rx.spacer(),
-            rx.text("soon", size="1", font_family=MONO, class_name="zt-soon"),
-            class_name="zt-nav zt-nav-off",
-            align="center",
-            spacing="3",
-            aria_disabled="true",
-            title=f"{name}: upcoming",
-        )
     active = (rx.State.router.url.path == href) if href == "/" else rx.State.router.url.path.startswith(href)
     return rx.link(
         rx.hstack(
-            rx.icon(icon, size=16),
-            rx.text(name, size="2", weight="medium"),
+            rx.icon(icon, size=16, flex_shrink="0"),
+            rx.text(name, size="2", weight="medium", class_name="zt-wide-only"),
             align="center",
             spacing="3",
             class_name=rx.cond(active, "zt-nav zt-nav-active", "zt-nav"),
@@ -77,27 +67,25 @@ def _room(name: str, href: str | None, icon: str, permitted) -> rx.Component:
         underline="none",
         color="inherit",
         width="100%",
+        title=name,  # the icon rail's only words for the room
+        aria_label=name,
     )
 
 
 def sidebar() -> rx.Component:
+    """The rooms: names and icons, or only icons (with the name as their tooltip) on the rail."""
     return rx.vstack(
         _brand(),
-        rx.text("Rooms", size="1", color_scheme="gray", class_name="zt-section"),
+        rx.text("Rooms", size="1", color_scheme="gray", class_name="zt-section zt-wide-only"),
         rx.vstack(*[_room(*room) for room in ROOMS], spacing="1", width="100%"),
         rx.spacer(),
         rx.vstack(
             rx.text("Amounts are integer minor units, rendered per ISO 4217 exponent.", size="1", color_scheme="gray"),
             padding="8px",
             width="100%",
+            class_name="zt-wide-only",
         ),
         class_name="zt-sidebar",
-        width=SIDEBAR_WIDTH,
-        min_width=SIDEBAR_WIDTH,
-        height="100vh",
-        position="sticky",
-        top="0",
-        padding="20px 12px",
         spacing="1",
     )
 
@@ -117,8 +105,8 @@ def mode_badge() -> rx.Component:
 def tenant_switch() -> rx.Component:
     """The tenant's name, and a switch when the operator belongs to several tenants."""
     name = rx.vstack(
-        rx.text(SessionState.tenant_name, size="2", weight="medium", data_testid="tenant-name"),
-        rx.text(SessionState.tenant_id, size="1", color_scheme="gray", font_family=MONO, data_testid="tenant-id"),
+        rx.text(SessionState.tenant_name, size="2", weight="medium", white_space="nowrap", data_testid="tenant-name"),
+        rx.text(SessionState.tenant_id, size="1", color_scheme="gray", font_family=MONO, white_space="nowrap", data_testid="tenant-id"),
         spacing="0",
         align="end",
     )
@@ -166,29 +154,29 @@ def operator_badge() -> rx.Component:
     )
 
 
+def sign_out_button() -> rx.Component:
+    return rx.button(rx.icon("log-out", size=14), "Sign out", size="1", variant="ghost", color_scheme="gray", on_click=SessionState.sign_out, white_space="nowrap", data_testid="sign-out")
+
+
 def topbar(title, crumbs: rx.Component | None = None) -> rx.Component:
-    return rx.hstack(
-        rx.vstack(
-            crumbs if crumbs is not None else rx.fragment(),
-            rx.heading(title, size="5", weight="medium", style={"letter_spacing": "-0.01em", "white_space": "nowrap"}),
-            spacing="1",
-            align="start",
-        ),
-        rx.spacer(),
-        rx.hstack(
-            rx.cond(SessionState.signed_in, global_search()),
-            live_badge(),
-            tenant_switch(),
-            mode_switch(),
-            operator_badge(),
-            rx.button(rx.icon("log-out", size=14), "Sign out", size="1", variant="ghost", color_scheme="gray", on_click=SessionState.sign_out, data_testid="sign-out"),
-            spacing="4",
-            align="center",
-        ),
-        align="end",
-        width="100%",
-        padding="20px 32px 16px 32px",
+    """Two rows, each wrapping rather than overflowing: the tools and who is signed in (search
+    and the live count at the left, the operator and Sign out at the right), then the page's
+    title with the tenant and mode its figures belong to."""
+    tools = rx.hstack(rx.cond(SessionState.signed_in, global_search()), live_badge(), spacing="3", align="center", wrap="wrap")
+    operator = rx.hstack(operator_badge(), sign_out_button(), spacing="4", align="center", wrap="wrap", justify="end", class_name="zt-topbar-end")
+    heading = rx.vstack(
+        crumbs if crumbs is not None else rx.fragment(),
+        rx.heading(title, size="5", weight="medium", style={"letter_spacing": "-0.01em"}),
+        spacing="1",
+        align="start",
+        min_width="0",
+    )
+    context = rx.hstack(tenant_switch(), mode_switch(), spacing="4", align="center", wrap="wrap", justify="end", class_name="zt-topbar-end")
+    return rx.box(
+        rx.box(tools, operator, class_name="zt-topbar-row"),
+        rx.box(heading, context, class_name="zt-topbar-row zt-topbar-title"),
         class_name="zt-topbar",
+        width="100%",
     )
 
 
@@ -222,7 +210,7 @@ def shell(title, *content: rx.Component, intro: str = "", crumbs: rx.Component |
             topbar(title, crumbs),
             rx.cond(
                 SessionState.signed_in,
-                rx.vstack(*content, width="100%", spacing="5", padding="4px 32px 48px 32px"),
+                rx.vstack(*content, width="100%", spacing="5", class_name="zt-content"),
                 rx.center(rx.spinner(size="3"), width="100%", padding="80px 0"),
             ),
             width="100%",

@@ -70,7 +70,7 @@ def _header() -> rx.Component:
                 fact("Mode", A["mode"]),
                 fact("Opened", A["created_at"]),
                 rx.vstack(label("Status"), status_badge(A["status"]), spacing="1", align="start"),
-                columns="4",
+                columns="repeat(auto-fill, minmax(200px, 1fr))",  # four across on a laptop, two on a tablet
                 spacing="4",
                 width="100%",
             ),

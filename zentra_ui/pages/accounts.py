@@ -45,7 +45,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 align="center",
             )
         ),
-        rx.table.cell(rx.text(row["customer"], size="2", trim="both", class_name="zt-ellipsis")),
+        rx.table.cell(rx.text(row["customer"], size="2", class_name="zt-ellipsis")),
         rx.table.cell(rx.text(row["account_type"], size="2", color_scheme="gray")),
         rx.table.cell(mono(row["currency"])),
         rx.table.cell(mono(row["normal_balance"], color_scheme="gray")),

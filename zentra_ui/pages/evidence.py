@@ -118,8 +118,8 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 id_chip(row["object"], on_click=EvidenceState.export_for(row["object"]), link_title="Export this object's evidence packet"),
             )
         ),
-        rx.table.cell(mono(row["scope"], size="1", color_scheme="gray")),
-        rx.table.cell(mono(row["policy"], size="1", color_scheme="gray", title=row["request_id"])),
+        rx.table.cell(mono(row["scope"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="240px", title=row["scope"])),
+        rx.table.cell(mono(row["policy"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="280px", title=row["policy"] + " · request " + row["request_id"])),
         rx.table.cell(mono(row["hash"], size="1", color_scheme="gray")),
         class_name="zt-row",
         data_testid="audit-row",

@@ -1,7 +1,8 @@
 """`/`: the operations room. The runtime strip (API → Policy → Ledger → Route → Webhook →
 Evidence, each with its count over the last hour and a health word), the headline tiles, the
-eight newest intents beside the selected one's money, policy, evidence and event handoff, and the
-24 h / Events / Audit tabs. Live from the event stream; signed-out visitors go to sign in."""
+eight newest intents beside the selected one's money, policy, evidence and event handoff (under
+them below 1440 px, where beside them the table would lose columns), and the 24 h / Events /
+Audit tabs. Live from the event stream; signed-out visitors go to sign in."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def runtime_strip() -> rx.Component:
             align="center",
             spacing="3",
         ),
-        rx.grid(*[_stage(i + 1, *stage) for i, stage in enumerate(STAGES)], columns="repeat(auto-fit, minmax(168px, 1fr))", spacing="3", width="100%"),
+        rx.box(*[_stage(i + 1, *stage) for i, stage in enumerate(STAGES)], class_name="zt-strip"),
         spacing="2",
         width="100%",
         data_testid="runtime-strip",
@@ -114,13 +115,18 @@ def _tile(title: str, *body: rx.Component, test_id: str) -> rx.Component:
 
 
 def _volume(v) -> rx.Component:
-    return rx.hstack(
+    """One currency: the amount, and under it its minor units and intents (so a narrow tile never
+    wraps a count under the next currency's amount)."""
+    return rx.vstack(
         amount(v["amount"], size="5", weight="medium"),
-        mono(v["amount_minor"] + " mu", size="1", color_scheme="gray", title="integer minor units"),
-        mono(v["count"] + " intents", size="1", color_scheme="gray"),
-        align="baseline",
-        spacing="3",
-        wrap="wrap",
+        rx.hstack(
+            mono(v["amount_minor"] + " mu", size="1", color_scheme="gray", title="integer minor units"),
+            mono(v["count"] + " intents", size="1", color_scheme="gray"),
+            spacing="3",
+            wrap="wrap",
+        ),
+        spacing="0",
+        padding_bottom="6px",
         data_testid="volume-line",
     )
 
@@ -147,10 +153,10 @@ def headline_tiles() -> rx.Component:
         _tile(
             "Webhook health",
             rx.hstack(mono(S.webhook["rate"], size="6", weight="medium", data_testid="tile-webhook-rate"), health(S.webhook["word"], S.webhook["tone"]), align="center", spacing="3"),
-            mono(S.webhook["succeeded"].to(str) + " of " + S.webhook["attempts"].to(str) + " attempts succeeded · " + S.webhook["endpoints"].to(str), size="1", color_scheme="gray"),
+            rx.text(S.webhook["succeeded"].to(str) + " of " + S.webhook["attempts"].to(str) + " attempts succeeded · " + S.webhook["endpoints"].to(str), size="1", color_scheme="gray", font_family=MONO),
             test_id="tile-webhooks",
         ),
-        columns="repeat(auto-fit, minmax(240px, 1fr))",
+        columns="repeat(auto-fit, minmax(200px, 1fr))",
         spacing="3",
         width="100%",
     )
@@ -162,7 +168,7 @@ def headline_tiles() -> rx.Component:
 def _row(row) -> rx.Component:
     chosen = S.selected_id == row["intent_id"]
     return rx.table.row(
-        rx.table.cell(mono(row["intent_id"], size="1", color=rx.cond(chosen, "var(--zt-accent)", "inherit"), data_testid="home-intent-id")),
+        rx.table.cell(mono(row["intent_id"], size="1", color=rx.cond(chosen, "var(--zt-accent)", "inherit"), class_name="zt-ellipsis zt-intent-id", title=row["intent_id"], data_testid="home-intent-id")),
         rx.table.cell(intent_badge(row["status"], data_testid="intent-status")),
         rx.table.cell(rx.vstack(amount(row["amount"], size="1"), mono(row["amount_minor"] + " mu", size="1", color_scheme="gray"), spacing="0", align="end"), text_align="right"),
         rx.table.cell(_path(row)),
@@ -195,6 +201,7 @@ def intent_table() -> rx.Component:
             rx.cond(S.loaded, empty("No intents in this tenant and mode yet. Create one with POST /v1/runtime/intents."), empty("Loading…", icon="loader")),
         ),
         min_width="0",
+        data_testid="home-intents",
     )
 
 
@@ -203,7 +210,7 @@ def _handoff(e) -> rx.Component:
         mono(e["stage"], size="1", color_scheme="gray", min_width="62px"),
         rx.box(width="7px", height="7px", border_radius="50%", background="var(--zt-accent)", flex_shrink="0", box_shadow="0 0 6px rgba(63, 184, 175, 0.6)"),
         rx.vstack(
-            rx.hstack(rx.badge(e["type"], variant="soft", size="1", color_scheme="teal", font_family=MONO), mono(e["actor"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="120px", title=e["actor"]), spacing="2", align="center"),
+            rx.hstack(rx.badge(e["type"], variant="soft", size="1", color_scheme="teal", font_family=MONO), mono(e["actor"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="120px", title=e["actor"]), spacing="2", align="center", wrap="wrap"),
             mono(e["clock"], size="1", color_scheme="gray", title=e["occurred_at"] + " · " + e["id"]),
             spacing="0",
             align="start",
@@ -242,16 +249,14 @@ def _block(title: str, *body: rx.Component, count=None, test_id: str) -> rx.Comp
     return rx.vstack(rx.hstack(*heading, spacing="2", align="center"), *body, spacing="2", width="100%", padding_top="12px", border_top="1px solid var(--zt-line)", data_testid=test_id)
 
 
-def _selected_body() -> rx.Component:
-    I = S.selected  # noqa: E741 - the selected intent's facts
-    return rx.vstack(
-        rx.hstack(intent_badge(I["status"], data_testid="home-selected-status"), rx.badge(I["state"], variant="outline", size="1", font_family=MONO), rx.text(I["kind"], size="1", color_scheme="gray"), spacing="2", align="center"),
-        rx.cond(I["failure"] != "", rx.callout(I["failure"].to(str) + ": " + I["failure_message"].to(str), icon="triangle_alert", color_scheme="tomato", size="1", width="100%", data_testid="home-selected-failure")),
+def _selected_blocks(I) -> tuple[rx.Component, ...]:  # noqa: E741 - the selected intent's facts
+    """Its money, policy, evidence, event handoff and audit packet."""
+    return (
         _block(
             "Money",
             rx.hstack(amount(I["amount"], size="6", weight="medium", data_testid="home-selected-amount"), mono(I["amount_minor"] + " mu", size="1", color_scheme="gray"), align="baseline", spacing="3"),
             rx.hstack(mono(I["source"], size="1", class_name="zt-ellipsis", max_width="140px", title=I["source"]), rx.text("→", size="1", color_scheme="gray"), mono(I["destination"], size="1", class_name="zt-ellipsis", max_width="140px", title=I["destination"]), spacing="2", align="center"),
-            rx.hstack(mono("corridor " + I["corridor"].to(str), size="1", color_scheme="gray"), rx.cond(I["provider_id"] != "", mono("via " + I["provider_id"].to(str), size="1", color_scheme="gray")), spacing="3"),
+            rx.hstack(mono("corridor " + I["corridor"].to(str), size="1", color_scheme="gray"), rx.cond(I["provider_id"] != "", mono("via " + I["provider_id"].to(str), size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="100%", title=I["provider_id"])), spacing="3", wrap="wrap", min_width="0", max_width="100%"),
             test_id="home-selected-money",
         ),
         _block(
@@ -287,6 +292,16 @@ def _selected_body() -> rx.Component:
             ),
             test_id="home-packet",
         ),
+    )
+
+
+def _selected_body() -> rx.Component:
+    """The selected intent: its blocks in one column beside the table, in columns under it."""
+    I = S.selected  # noqa: E741 - the selected intent's facts
+    return rx.vstack(
+        rx.hstack(intent_badge(I["status"], data_testid="home-selected-status"), rx.badge(I["state"], variant="outline", size="1", font_family=MONO), rx.text(I["kind"], size="1", color_scheme="gray"), spacing="2", align="center"),
+        rx.cond(I["failure"] != "", rx.callout(I["failure"].to(str) + ": " + I["failure_message"].to(str), icon="triangle_alert", color_scheme="tomato", size="1", width="100%", data_testid="home-selected-failure")),
+        rx.box(*_selected_blocks(I), class_name="zt-selected-blocks"),
         rx.hstack(
             rx.link(rx.hstack(rx.icon("route", size=14), "Open in the intents room", spacing="1", align="center"), href="/intents?id=" + S.selected_id, size="1", color_scheme="teal", data_testid="home-intent-link"),
             rx.cond(S.can_view_audit, rx.link(rx.hstack(rx.icon("shield_check", size=14), "Export the evidence packet", spacing="1", align="center"), href="/evidence?id=" + S.selected_id, size="1", color_scheme="teal", data_testid="home-evidence-link")),
@@ -421,7 +436,7 @@ def page() -> rx.Component:
         "Operations room",
         runtime_strip(),
         headline_tiles(),
-        rx.grid(intent_table(), selected_panel(), columns="minmax(0, 1fr) minmax(320px, 380px)", spacing="4", width="100%", align_items="start"),
+        rx.box(intent_table(), selected_panel(), class_name="zt-split"),
         tabs(),
         rx.cond(S.clock_on, rx.moment(interval=CLOCK_MS, on_change=S.tick, display="none")),
         intro="Runtime states, event health, ledger state and audit evidence of this tenant and mode in one inspectable view, live from the event stream.",

@@ -86,11 +86,11 @@ def _path(row) -> rx.Component:
             parts.append(rx.box(width="8px", height="1px", background=rx.cond(row[f"p_{step}"] != "", "rgba(63, 184, 175, 0.55)", "var(--gray-6)")))
         parts.append(_dot(step, row[f"p_{step}"]))
     return rx.hstack(
-        rx.hstack(*parts, spacing="0", align="center"),
-        mono(row["path_label"], size="1", color_scheme="gray"),
+        rx.hstack(rx.hstack(*parts, spacing="0", align="center"), mono(row["path_label"], size="1", color_scheme="gray"), spacing="2", align="center"),
         rx.cond(row["side"] != "", rx.badge("side: " + row["side"].to(str), color_scheme="amber", variant="outline", size="1", font_family=MONO)),
         spacing="2",
         align="center",
+        wrap="wrap",  # a side badge goes under the dots when the table is short of width
         data_testid="intent-path",
     )
 

@@ -190,7 +190,7 @@ def _upload() -> rx.Component:
         titled_panel(
             "Import a provider report",
             controls,
-            mono(R.provider_columns, size="1", color_scheme="gray", data_testid="recon-columns"),
+            rx.text(R.provider_columns, size="1", color_scheme="gray", font_family=MONO, overflow_wrap="anywhere", data_testid="recon-columns"),
             drop,
             notice_callout(R.import_notice, "recon-import-notice"),
             error_callout(R.import_error, "recon-import-error"),
