@@ -59,6 +59,25 @@ def optional_bool(body: dict, name: str, default: bool, prefix: str = "") -> boo
     return value
 
 
+def whole_number(value: Any, param: str, low: int | None = None, high: int | None = None) -> int:
+    """An int within [low, high] (bounds inclusive, None: unbounded on that side).
+
+    `bool` is refused first because Python's `True` is an `int`; floats are refused even when
+    whole, so `1.0` never stands for a count, a status or a number of seconds.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low) or (high is not None and value > high):
+        raise ZentraError("validation_error", f"{param} must be {_integer_range(low, high)}", param)
+    return value
+
+
+def _integer_range(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f"an integer from {low} to {high}"
+    if low is not None:
+        return f"an integer of at least {low}"
+    return "an integer" if high is None else f"an integer of at most {high}"
+
+
 def choice(body: dict, name: str, options: tuple[str, ...], default: str | None = None, prefix: str = "") -> str:
     value = body.get(name, default)
     if value not in options:

@@ -17,7 +17,7 @@ from backend.db.tables import Hold, HoldAction
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
 from backend.ids import new_id
-from backend.inputs import reject_unknown, required_str, timestamp
+from backend.inputs import reject_unknown, required_str, timestamp, whole_number
 from backend.ledger import views
 from backend.ledger.accounts import get_account_row, system_account
 from backend.ledger.book import Book
@@ -40,9 +40,7 @@ def _expiry(body: dict, now: datetime) -> datetime:
     if ("expires_at" in body) == ("ttl_seconds" in body):
         raise ZentraError("validation_error", "send exactly one of expires_at or ttl_seconds", "expires_at")
     if "ttl_seconds" in body:
-        ttl = body["ttl_seconds"]
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
-            raise ZentraError("validation_error", "ttl_seconds must be a positive integer", "ttl_seconds")
+        ttl = whole_number(body["ttl_seconds"], "ttl_seconds", low=1)
         if ttl > MAX_TTL.total_seconds():
             raise ZentraError("validation_error", "a hold lasts at most 30 days", "ttl_seconds")
         return now + timedelta(seconds=ttl)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from backend.errors import ZentraError
-from backend.inputs import reject_unknown, storable_text
+from backend.inputs import reject_unknown, storable_text, whole_number
 from backend.intents.requests import CORRIDOR, KINDS
 from backend.money.amounts import parse_amount_minor
 from backend.money.currencies import format_minor, parse_currency
@@ -200,12 +200,6 @@ def _currency(value: Any, param: str) -> str:
         raise _refuse(err.message + ', or "*" for every currency', param) from None
 
 
-def _count(value: Any, param: str, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-        raise _refuse(f"{param} must be an integer from 1 to {high}", param)
-    return value
-
-
 def _object(value: Any, param: str) -> dict:
     if not isinstance(value, dict):
         raise _refuse(f"{param} must be an object", param)
@@ -249,8 +243,8 @@ def _velocity(value: Any, param: str) -> VelocityRule | None:
         return None
     body = _object(value, param)
     reject_unknown(body, {"window_seconds", "max_count", "max_minor"}, prefix=f"{param}.")
-    window = _count(body.get("window_seconds"), f"{param}.window_seconds", MAX_WINDOW_SECONDS)
-    max_count = None if body.get("max_count") is None else _count(body["max_count"], f"{param}.max_count", MAX_COUNT)
+    window = whole_number(body.get("window_seconds"), f"{param}.window_seconds", 1, MAX_WINDOW_SECONDS)
+    max_count = None if body.get("max_count") is None else whole_number(body["max_count"], f"{param}.max_count", 1, MAX_COUNT)
     max_minor = _currency_amounts(body.get("max_minor", {}), f"{param}.max_minor")
     if max_count is None and not max_minor:
         raise _refuse(f"{param} needs max_count or max_minor (or send null for no velocity limit)", param)

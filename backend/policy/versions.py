@@ -19,7 +19,7 @@ from backend.db.tables import PolicyVersion
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
 from backend.ids import new_id
-from backend.inputs import optional_str, reject_unknown
+from backend.inputs import optional_str, reject_unknown, whole_number
 from backend.pagination import page
 from backend.policy.rules import DEFAULT_RULES, PolicyRules, parse_rules
 from backend.tenancy.scope import Scope
@@ -70,9 +70,7 @@ def _expected_version(body: dict, next_version: int) -> None:
     wanted = body.get("version")
     if wanted is None:
         return
-    if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
-        raise ZentraError("validation_error", "version must be a positive integer", "version")
-    if wanted != next_version:
+    if whole_number(wanted, "version", low=1) != next_version:
         raise ZentraError("invalid_state_transition", f"the next version is {next_version}, not {wanted}: the policy changed since it was read; reload it", "version")
 
 

@@ -37,7 +37,13 @@ from backend.db.engine import Database
 from backend.db.tables import Provider, ProviderCallback
 from backend.errors import ZentraError
 from backend.ids import new_id
-from backend.inputs import object_body, reject_unknown, required_str, timestamp
+from backend.inputs import (
+    object_body,
+    reject_unknown,
+    required_str,
+    timestamp,
+    whole_number,
+)
 from backend.money.amounts import MAX_AMOUNT
 from backend.pagination import page
 from backend.providers import registry, verification
@@ -175,16 +181,10 @@ def _parse(delivery: Delivery, receipt_id: str) -> Callback:
         webhook_id=delivery.webhook_id,
         type=callback_type,
         reference=required_str(body, "reference", max_length=64),
-        sequence=_sequence(body.get("sequence")),
+        sequence=whole_number(body.get("sequence"), "sequence", 0, MAX_AMOUNT),
         occurred_at=timestamp(body.get("occurred_at"), "occurred_at"),
         fields={name: body[name] for name in handler.fields if name in body},
     )
-
-
-def _sequence(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
-        raise ZentraError("validation_error", "sequence must be a non-negative 64-bit integer", "sequence")
-    return value
 
 
 def _lock(session: Session, scope: Scope, target: type[SQLModel], reference: str) -> bool:

@@ -22,7 +22,7 @@ from backend.db.tables import Provider
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
 from backend.ids import new_id
-from backend.inputs import choice, reject_unknown, required_str
+from backend.inputs import choice, reject_unknown, required_str, whole_number
 from backend.providers.verification import new_secret
 from backend.sandbox.behaviour import parse_behaviour
 from backend.tenancy.lookup import get_scoped
@@ -117,9 +117,7 @@ def set_behaviour(session: Session, scope: Scope, provider_id: str, body: dict, 
 
 def _overlap(body: dict) -> timedelta:
     value = body.get("overlap_seconds", int(DEFAULT_OVERLAP.total_seconds()))
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OVERLAP.total_seconds():
-        raise ZentraError("validation_error", f"overlap_seconds must be an integer from 0 to {int(MAX_OVERLAP.total_seconds())}", "overlap_seconds")
-    return timedelta(seconds=value)
+    return timedelta(seconds=whole_number(value, "overlap_seconds", 0, int(MAX_OVERLAP.total_seconds())))
 
 
 def rotate_secret(session: Session, scope: Scope, provider_id: str, body: dict, now: datetime) -> dict:

@@ -30,7 +30,7 @@ from backend.db.tables import (
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
 from backend.ids import new_id
-from backend.inputs import optional_str, reject_unknown, required_str
+from backend.inputs import optional_str, reject_unknown, required_str, whole_number
 from backend.intents.lifecycle import Trace
 from backend.pagination import page
 from backend.reconciliation import continuous, exceptions, run_counts, settlements
@@ -68,9 +68,7 @@ def parse_import(body: dict) -> ImportRequest:
     report = body.get("report")
     if not isinstance(report, str) or len(report) > MAX_REPORT_CHARS:
         raise ZentraError("validation_error", "report must be the report's CSV text", "report")
-    tolerance = body.get("tolerance_days", DEFAULT_TOLERANCE_DAYS)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or not 0 <= tolerance <= MAX_TOLERANCE_DAYS:
-        raise ZentraError("validation_error", f"tolerance_days must be an integer from 0 to {MAX_TOLERANCE_DAYS}", "tolerance_days")
+    tolerance = whole_number(body.get("tolerance_days", DEFAULT_TOLERANCE_DAYS), "tolerance_days", 0, MAX_TOLERANCE_DAYS)
     return ImportRequest(
         provider_id=required_str(body, "provider_id", max_length=64),
         report=report,

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from itertools import accumulate
 
 from backend.errors import ZentraError
-from backend.inputs import object_body, reject_unknown
+from backend.inputs import object_body, reject_unknown, whole_number
 
 MAX_LATENCY_MS = 60_000
 OUTCOMES = ("failure", "timeout", "decline", "settle")
@@ -74,9 +74,7 @@ def _rate(body: dict, name: str) -> float:
 
 
 def _latency(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
-        raise ZentraError("validation_error", f"behaviour.latency_ms must be an integer from 0 to {MAX_LATENCY_MS}", "behaviour.latency_ms")
-    return value
+    return whole_number(value, "behaviour.latency_ms", 0, MAX_LATENCY_MS)
 
 
 def decide(behaviour: Behaviour, provider_id: str, reference: str, attempt: int) -> Decision:

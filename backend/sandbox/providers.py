@@ -40,7 +40,13 @@ from backend.db import transactions
 from backend.db.tables import Provider
 from backend.errors import ZentraError
 from backend.ids import new_id
-from backend.inputs import object_body, path_id, reject_unknown, required_str
+from backend.inputs import (
+    object_body,
+    path_id,
+    reject_unknown,
+    required_str,
+    whole_number,
+)
 from backend.money.amounts import MAX_AMOUNT
 from backend.providers import registry, verification
 from backend.runtime import Runtime
@@ -189,9 +195,7 @@ def _payment(provider_id: str, body: bytes) -> Payment:
     reject_unknown(fields, FIELDS)
     for name in ("intent_id", "kind", "currency", "corridor"):
         required_str(fields, name)
-    amount = fields.get("amount_minor")
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-        raise ZentraError("validation_error", "amount_minor must be a positive 64-bit integer", "amount_minor")
+    amount = whole_number(fields.get("amount_minor"), "amount_minor", 1, MAX_AMOUNT)
     callback_url = check_url(required_str(fields, "callback_url", max_length=2048), True, "callback_url")
     return Payment(provider_id, required_str(fields, "reference", max_length=64), amount, callback_url)
 

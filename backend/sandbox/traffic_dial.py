@@ -15,7 +15,7 @@ from backend.clock import to_iso
 from backend.db.tables import SandboxTraffic
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
-from backend.inputs import object_body, optional_bool, reject_unknown
+from backend.inputs import object_body, optional_bool, reject_unknown, whole_number
 from backend.tenancy.scope import Scope
 
 MIN_RATE, MAX_RATE = 1, 600  # intents per minute
@@ -52,9 +52,8 @@ def _parse(body: object) -> dict:
     if "running" in body:
         optional_bool(body, "running", False)
     for name, low, high in (("rate_per_minute", MIN_RATE, MAX_RATE), ("seed", 0, 2**31 - 1)):
-        value = body.get(name)
-        if name in body and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
-            raise ZentraError("validation_error", f"{name} must be a whole number from {low} to {high}", name)
+        if name in body:
+            whole_number(body[name], name, low, high)
     return body
 
 

@@ -25,7 +25,13 @@ from backend.clock import to_iso
 from backend.db.tables import WebhookEndpoint, WebhookMessage, WebhookSecret
 from backend.errors import ZentraError
 from backend.ids import new_id
-from backend.inputs import choice, optional_str, reject_unknown, required_str
+from backend.inputs import (
+    choice,
+    optional_str,
+    reject_unknown,
+    required_str,
+    whole_number,
+)
 from backend.pagination import page
 from backend.tenancy.lookup import get_scoped
 from backend.tenancy.scope import Scope
@@ -66,9 +72,7 @@ def _event_types(body: dict) -> list[str]:
 
 def _rate_limit(body: dict) -> int | None:
     value = body.get("rate_limit")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE_LIMIT):
-        raise ZentraError("validation_error", f"rate_limit is deliveries per second, 1 to {MAX_RATE_LIMIT}, or null for the default", "rate_limit")
-    return value
+    return None if value is None else whole_number(value, "rate_limit", 1, MAX_RATE_LIMIT)
 
 
 def _new_key(session: Session, endpoint: WebhookEndpoint, now: datetime) -> dict:
@@ -149,9 +153,7 @@ def rotate_secret(session: Session, scope: Scope, endpoint_id: str, body: dict, 
     """A new current key; the one it replaces keeps signing for `overlap_seconds` (default 24 h,
     at most 7 days, 0 retires it at once), and any older key stops now."""
     reject_unknown(body, {"overlap_seconds"})
-    overlap = body.get("overlap_seconds", int(DEFAULT_OVERLAP.total_seconds()))
-    if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap <= MAX_OVERLAP.total_seconds():
-        raise ZentraError("validation_error", f"overlap_seconds must be an integer from 0 to {int(MAX_OVERLAP.total_seconds())}", "overlap_seconds")
+    overlap = whole_number(body.get("overlap_seconds", int(DEFAULT_OVERLAP.total_seconds())), "overlap_seconds", 0, int(MAX_OVERLAP.total_seconds()))
     endpoint = get_endpoint_row(session, scope, endpoint_id, lock=True)
     keys = _active_keys(session, [endpoint.id], now).get(endpoint.id, [])
     for key in keys:
