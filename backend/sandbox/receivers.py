@@ -4,7 +4,7 @@ down and bring it back without running a server of its own.
 `PUT /sandbox/receivers/{name}` (the tenant's sandbox API key) sets what the receiver answers
 (`{"status": 503}` for an outage, 200 when it is back) and returns its `url`;
 `POST /sandbox/receivers/{tenant_id}/{name}` is that url: it counts each delivery and answers the
-set status; `GET /sandbox/receivers/{name}` shows the counts. State lives in this process only (a
+set status (200 for a receiver nobody set: consumers are up until taken down); `GET /sandbox/receivers/{name}` shows the counts. State lives in this process only (a
 restart forgets it, and with several workers each keeps its own): it is a rehearsal prop, not a
 store of record; the webhook attempts log is the record.
 """
@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.requests import json_body
 from backend.errors import ZentraError
+from backend.inputs import whole_number
 from backend.runtime import Runtime
 from backend.sandbox.access import sandbox_scope
 
@@ -40,10 +41,7 @@ def _name(value: str) -> str:
 
 
 def _status(body: dict) -> int:
-    status = body.get("status")
-    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
-        raise ZentraError("validation_error", "status must be an HTTP status from 200 to 599", "status")
-    return status
+    return whole_number(body.get("status"), "status", 200, 599)
 
 
 class Receivers:
@@ -61,6 +59,11 @@ class Receivers:
             receiver = self.by_key[(tenant_id, name)] = Receiver()
         receiver.status = status
         return receiver
+
+    def receiving(self, tenant_id: str, name: str) -> Receiver:
+        """The receiver a delivery reached: one nobody set is up (200), as a consumer is until
+        a rehearsal takes it down, and so is every receiver after this process restarts."""
+        return self.by_key.get((tenant_id, name)) or self.set(tenant_id, name, 200)
 
     def view(self, tenant_id: str, name: str) -> dict:
         """The receiver as set, with the url to point a webhook endpoint at (this instance's
@@ -88,9 +91,10 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/receivers/{tenant_id}/{name}")
     async def deliver(tenant_id: str, name: str) -> Response:
-        receiver = receivers.by_key.get((tenant_id, name))
-        if receiver is None:
-            return JSONResponse({"error": "no such receiver"}, status_code=404)
+        try:
+            receiver = receivers.receiving(tenant_id, _name(name))
+        except ZentraError as err:
+            return JSONResponse({"error": err.message}, status_code=404)
         receiver.received += 1
         receiver.answered_ok += 200 <= receiver.status < 300
         return JSONResponse({"received": True} if receiver.status < 300 else {"error": "receiver is down"}, status_code=receiver.status)

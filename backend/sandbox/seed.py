@@ -1,6 +1,7 @@
 """Seed the demo's sandbox tenant with real accounts, postings, pending postings and holds, and
-the runtime around them: two sandbox providers on the default route, a policy, and intents (some
-held for review) that the running app's workers then route and settle.
+the runtime around them: two sandbox providers on the default route, a policy, a webhook endpoint
+for the merchant's consumer, and intents (some held for review) that the running app's workers
+then route and settle.
 
 Everything goes through the same service functions as the API, so the demo shows the ledger
 exactly as integrators would see it. Seeding is repeatable: the tenant is found by name and a
@@ -37,6 +38,7 @@ from backend.sandbox.cast import issue_cast, write_cast
 from backend.tenancy.api_keys import issue_key
 from backend.tenancy.scope import Scope
 from backend.tenancy.tenants import create_tenant
+from backend.webhooks.endpoints import create_endpoint
 
 DEMO_TENANT = "Zentra Demo"
 CURRENCIES = {"USD": 100, "EUR": 100, "GBP": 100, "JPY": 100}  # minor units per dollar-like unit (a yen is about a cent)
@@ -106,6 +108,10 @@ def seed_ledger(session: Session, scope: Scope, runtime: Runtime, rng_seed: int 
 
 # Review above 1,000.00 (in a two-decimal currency; 100,000 yen), two approvers from 10,000.00.
 DEMO_POLICY = {"review_threshold": {"*": 100_000, "JPY": 100_000}, "dual_approval_threshold": {"*": 1_000_000, "JPY": 1_000_000}}
+# The merchant's webhook consumer: a sandbox receiver of this instance, up unless a rehearsal takes
+# it down, so the webhooks room and finance's delivery charts have real deliveries from the start.
+DEMO_CONSUMER = "demo-consumer"
+DEMO_CONSUMER_EVENTS = ["intent.*"]
 DEMO_PROVIDERS = (
     ("Northwind Rails", {"latency_ms": 150, "failure_rate": 0.05, "duplicate_rate": 0.05}),
     ("Harbor Pay", {"latency_ms": 300, "decline_rate": 0.02}),
@@ -113,9 +119,12 @@ DEMO_PROVIDERS = (
 
 
 def seed_runtime(session: Session, scope: Scope, runtime: Runtime, book: dict[str, tuple[list[str], list[str]]], rng_seed: int = 7) -> None:
-    """Providers on the `*` route (first choice first), the demo policy, and per currency a few
-    payments and one intent over the review threshold, all through the services the API uses."""
+    """Providers on the `*` route (first choice first), the demo policy, the merchant's webhook
+    consumer, and per currency a few payments and one intent over the review threshold, all
+    through the services the API uses."""
     rng, now = random.Random(rng_seed), runtime.now()
+    consumer = f"{runtime.settings.api_url.rstrip('/')}/sandbox/receivers/{scope.tenant_id}/{DEMO_CONSUMER}"
+    create_endpoint(session, scope, {"url": consumer, "event_types": DEMO_CONSUMER_EVENTS, "description": "the demo merchant's webhook consumer (a sandbox receiver)"}, now)
     providers = [create_provider(session, scope, {"name": name, "kind": "sandbox", "behaviour": behaviour}, now)["id"] for name, behaviour in DEMO_PROVIDERS]
     set_route(session, scope, {"corridor": "*", "providers": providers}, now)
     publish_policy(session, scope, {"rules": DEMO_POLICY, "note": "demo policy"}, now)

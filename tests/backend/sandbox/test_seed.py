@@ -1,5 +1,6 @@
-"""The demo tenant is seeded with a working runtime: providers on a route, a policy, and intents
-that went through it (some waiting for review), all through the API's own services."""
+"""The demo tenant is seeded with a working runtime: providers on a route, a policy, the merchant's
+webhook consumer, and intents that went through it (some waiting for review), all through the
+API's own services."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from backend.policy.versions import get_policy
 from backend.routing.routes import list_routes
 from backend.sandbox.seed import (
     CURRENCIES,
+    DEMO_CONSUMER,
+    DEMO_CONSUMER_EVENTS,
     DEMO_POLICY,
     DEMO_PROVIDERS,
     ensure_demo_tenant,
 )
 from backend.tenancy.scope import Scope
+from backend.webhooks.endpoints import list_endpoints
 
 
 def test_the_demo_tenant_has_providers_a_policy_and_intents_under_it(runtime):
@@ -23,9 +27,11 @@ def test_the_demo_tenant_has_providers_a_policy_and_intents_under_it(runtime):
     scope = Scope(access.tenant_id, "sandbox")
 
     def read(session):
-        return list_routes(session, scope), get_policy(session, scope), list_intents(session, scope, limit=100)
+        return list_routes(session, scope), get_policy(session, scope), list_intents(session, scope, limit=100), list_endpoints(session, scope, runtime.now(), limit=10, offset=0)
 
-    routes, policy, intents = transactions.read(runtime.db, read)
+    routes, policy, intents, endpoints = transactions.read(runtime.db, read)
+    [consumer] = endpoints["data"]
+    assert consumer["url"].endswith(f"/sandbox/receivers/{access.tenant_id}/{DEMO_CONSUMER}") and consumer["event_types"] == DEMO_CONSUMER_EVENTS
     assert [r["corridor"] for r in routes["data"]] == ["*"] and len(routes["data"][0]["providers"]) == len(DEMO_PROVIDERS)
     assert policy["version"] == 1 and policy["rules"]["review_threshold"] == DEMO_POLICY["review_threshold"]
     assert intents["total"] == 5 * len(CURRENCIES)
