@@ -16,6 +16,7 @@ import reflex as rx
 from backend.errors import ZentraError
 from backend.operators import sandbox_actions
 from backend.sandbox.traffic_dial import MAX_RATE, MIN_RATE
+from state.acting import Acting
 from state.display import PAGE_SIZE, UTC, stamp
 from state.paging import OffsetPages
 from state.session import SessionState, call
@@ -78,7 +79,7 @@ def _rate(text: str) -> int:
     return rate
 
 
-class SandboxState(OffsetPages, SessionState):
+class SandboxState(Acting, OffsetPages, SessionState):
     """`/sandbox`: the dial, the scenario catalogue and a server-side page of runs."""
 
     _read_at: float = 0.0
@@ -90,8 +91,6 @@ class SandboxState(OffsetPages, SessionState):
     selected: dict[str, str] = {}
     checks: list[dict[str, str]] = []
     evidence: list[dict[str, str]] = []
-    notice: str = ""
-    action_error: str = ""
 
     @rx.var(cache=True)
     def can_operate(self) -> bool:
@@ -184,16 +183,3 @@ class SandboxState(OffsetPages, SessionState):
             self.selected_id, self.offset = queued["id"], 0
             return await self._fetch()
         return outcome
-
-    async def _act(self, run, notice: str):
-        """Run one `sandbox.operate` action with the session's token, then read the room again."""
-        self.notice, self.action_error = "", ""
-        try:
-            await run(self._token)
-        except ZentraError as err:
-            if err.code == "unauthorized":
-                return self._session_over()
-            self.action_error = err.message
-            return
-        self.notice = notice
-        return await self._fetch()

@@ -20,6 +20,7 @@ from backend.webhooks.endpoints import get_endpoint, list_endpoints
 from backend.webhooks.health import summaries
 from backend.webhooks.history import list_attempts
 from backend.webhooks.inspection import inspect_attempt
+from state.acting import Acting
 from state.display import PAGE_SIZE, UTC, page_label, stamp
 from state.paging import OffsetPages, next_offset, prev_offset
 from state.session import SessionState, call, read
@@ -85,7 +86,7 @@ class WebhooksState(OffsetPages, SessionState):
         return await self._fetch()
 
 
-class EndpointState(SessionState):
+class EndpointState(Acting, SessionState):
     """`/webhooks/[endpoint_id]`: one endpoint's health and attempts, and its operator actions."""
 
     endpoint: dict[str, str] = {}
@@ -98,8 +99,6 @@ class EndpointState(SessionState):
     recover_since: str = ""
     recover_preview: str = ""
     recover_ready: bool = False
-    notice: str = ""
-    action_error: str = ""
 
     @rx.var(cache=True)
     def attempts_range(self) -> str:
@@ -204,16 +203,3 @@ class EndpointState(SessionState):
         body = {"since": self.recover_since, "dry_run": False}
         self.recover_ready = False
         return await self._act(lambda token: call(actions.recover_webhooks, token, self._endpoint_id(), body), "Recovery queued: " + self.recover_preview)
-
-    async def _act(self, run, notice: str):
-        """Run one `webhooks.manage` action with the session's token, then reload."""
-        self.notice, self.action_error = "", ""
-        try:
-            await run(self._token)
-        except ZentraError as err:
-            if err.code == "unauthorized":
-                return self._session_over()
-            self.action_error = err.message
-            return
-        self.notice = notice
-        return await self._fetch()
