@@ -59,10 +59,29 @@ class EventsState(KeysetPages, SessionState):
 
     def prepend(self, events: list[dict]) -> None:
         """Events pushed from the stream (already verified as this session's scope), newest first;
-        only the first page moves, later pages stay where the operator is reading."""
+        only the first page moves, later pages stay where the operator is reading.
+
+        Runs for every push to every session on /events: it reads the rows once, unproxied
+        (walking `self.rows` wraps each row in a Reflex proxy), formats only the events that
+        will be shown, and assigns the page once."""
         self.live_count += len(events)
         if self.page_number != 1:
             return
-        fresh = [event_row(e, self.time_zone) for e in reversed(events) if all(r["id"] != e["id"] for r in self.rows)]
-        self.rows = (fresh + self.rows)[:PAGE_SIZE]
-        self.has_more = self.has_more or bool(fresh)
+        shown: list[dict[str, str]] = self.get_value("rows")
+        fresh = [event_row(e, self.time_zone) for e in _unseen(events, {r["id"] for r in shown})]
+        if fresh:
+            self.rows = (fresh + shown)[:PAGE_SIZE]
+            self.has_more = True
+
+
+def _unseen(events: list[dict], seen: set[str]) -> list[dict]:
+    """Of `events` (a burst, oldest first), the newest `PAGE_SIZE` not in `seen`, newest first:
+    a redelivery of an event already shown, or a repeat within the burst, is left out."""
+    out: list[dict] = []
+    for event in reversed(events):
+        if len(out) == PAGE_SIZE:
+            break
+        if event["id"] not in seen:
+            seen.add(event["id"])
+            out.append(event)
+    return out

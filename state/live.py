@@ -1,5 +1,8 @@
 """What a live push does to one browser session: verify it, keep only its own scope's events,
-and refresh the page it is on from the database (pages never trust pushed data for money)."""
+and refresh the page it is on from the database (pages never trust pushed data for money).
+
+A push verifies the session once (`_operator_for_push`: a database read at most once a second per
+session, see state/session.py) and its page refresh reuses that verification."""
 
 from __future__ import annotations
 
@@ -24,17 +27,18 @@ class LiveState(SessionState):
     async def absorb(self, events: list[dict]) -> None:
         """Apply events pushed by this worker's feed; a session that no longer verifies, or that
         moved to another tenant or mode, takes none of them."""
-        operator = await self._operator()
+        operator = await self._operator_for_push()
         if operator is None:
             return
         mine = [e for e in events if (e.get("tenant"), e.get("mode")) == (operator.tenant_id, operator.mode)]
         if not mine:
             return
         self.live_events += len(mine)
-        await self._refresh_page(mine)
+        with self._pushed(operator):
+            await self._refresh_page(mine)
 
     async def _refresh_page(self, events: list[dict]) -> None:
-        page = str(self.router.page.path or "")
+        page = str(self.router.route_id or "")  # the matched route, e.g. `/accounts/[account_id]`
         if page == "/index":  # Reflex's name for the `/` route
             await (await self.get_state(HomeState)).refresh_live(events)
         elif page == "/events":

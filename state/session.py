@@ -5,12 +5,20 @@ page asks `_operator()` (or `_scope()`) first, which verifies the token against 
 session that was signed out, expired, or whose role or membership changed ends on its next event,
 and a role's pages and buttons follow `backend.operators.roles`, the same table the server
 enforces.
+
+Live pushes (state/live.py) reach a session up to ten times a second, so they verify through
+`_operator_for_push()`, which trusts this worker's previous push verification of the same token
+for at most `watchers.PUSH_RECHECK_SECONDS` (1 s): a session signed out elsewhere, expired, or
+whose role or membership changed receives pushed data for at most that long after the change.
+A push verifies once: the page refresh it triggers reuses that operator (`_pushed`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import reflex as rx
@@ -31,6 +39,8 @@ SIGNIN_ROUTE = "/signin"
 HOME_ROUTE = "/"  # the operations room (zentra_ui/pages/home.py)
 # The browser's IANA time zone (`Europe/Berlin`), answered to `SessionState.set_time_zone`.
 ZONE_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+# (session token, operator) verified by the live push being applied in this task, if any.
+_pushing: ContextVar[tuple[str, OperatorScope] | None] = ContextVar("zentra_pushing", default=None)
 
 
 async def read(unit: Callable[..., T]) -> T:
@@ -121,12 +131,16 @@ class SessionState(rx.State):
         watchers.watch(self._client_token(), operator.tenant_id, operator.mode)
 
     async def _operator(self) -> OperatorScope | None:
-        """The session verified now, or None (and the page signed out)."""
+        """The session verified now, or None (and the page signed out); inside a live push's page
+        refresh, the operator that push has just verified."""
         token = self._token
         if not token:
             if self.tenant_id:
                 self._forget()
             return None
+        pushed = _pushing.get()
+        if pushed is not None and pushed[0] == token:
+            return pushed[1]
         try:
             operator = await call(sessions.current, token)
         except ZentraError:
@@ -135,6 +149,28 @@ class SessionState(rx.State):
             return None
         self._show(operator)
         return operator
+
+    async def _operator_for_push(self) -> OperatorScope | None:
+        """The session as a live push may show it data: verified by this worker's pushes less than
+        `watchers.PUSH_RECHECK_SECONDS` ago and unexpired, else verified now (one database read)."""
+        client, token = self._client_token(), self._token
+        operator = watchers.verified_recently(client, token) if token else None
+        if operator is not None and operator.expires_at > current().now().timestamp():
+            return operator
+        operator = await self._operator()
+        if operator is not None:
+            watchers.note_verified(client, token, operator)
+        return operator
+
+    @contextmanager
+    def _pushed(self, operator: OperatorScope) -> Iterator[None]:
+        """Within the block (one push's page refresh, in this task only), `_operator()` answers
+        `operator`, which the push verified, instead of reading the database again."""
+        mark = _pushing.set((self._token, operator))
+        try:
+            yield
+        finally:
+            _pushing.reset(mark)
 
     async def _scope(self) -> Scope | None:
         """The scope the session acts in, verified now, or None."""
