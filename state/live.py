@@ -13,6 +13,7 @@ from state.evidence import EvidenceState
 from state.finance import FinanceState
 from state.home import HomeState
 from state.intents import IntentsState
+from state.reconciliation import ReconciliationState
 from state.reviews import ExpiringHoldsState, ReviewsState
 from state.sandbox import SandboxState
 from state.session import SessionState
@@ -62,3 +63,5 @@ class LiveState(SessionState):
             await (await self.get_state(WebhooksState))._fetch()
         elif page.startswith("/webhooks/"):
             await (await self.get_state(EndpointState))._fetch()
+        elif page == "/reconciliation" and any(str(e.get("type", "")).startswith("reconciliation.") for e in events):
+            await (await self.get_state(ReconciliationState))._fetch()

@@ -23,6 +23,7 @@ from state import watchers
 from state.display import PAGE_SIZE
 from state.events import EventsState
 from state.live import LiveState
+from state.reconciliation import ReconciliationState
 from state.session import SessionState
 from zentra_ui import live_push
 
@@ -182,6 +183,20 @@ def test_a_later_page_only_counts_what_arrived(root, verifier, clock):
     events.page_number = 2
     _absorb(root, [_event(1)])
     assert (_shown(root), events.live_count) == ([], 1)
+
+
+def test_the_reconciliation_room_reads_again_on_its_own_events_only(root, verifier, clock, monkeypatch):
+    reads = []
+
+    async def fetch(self):
+        reads.append(self.router.route_id)
+
+    monkeypatch.setattr(ReconciliationState, "_fetch", fetch)
+    root.router = RouterData(session=SessionData(client_token="client_1"), route_id="/reconciliation")
+    _absorb(root, [_event(1)])
+    assert reads == []  # an account event moves nothing in the room
+    _absorb(root, [{**_event(2), "type": "reconciliation.exception_updated"}])
+    assert reads == ["/reconciliation"]
 
 
 class App:
