@@ -46,14 +46,15 @@ def instance_runtime(own_database, tmp_path_factory):
 def instance(own_database, instance_runtime, tmp_path_factory):
     """(url, cast path, env) of a seeded `zentra api` with sandbox faults allowed."""
     data_dir = tmp_path_factory.mktemp("instance")
-    env = {**own_database.env(data_dir), FAULTS_SETTING: "1"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # The instance's own address: the seed points the demo's webhook consumer at it.
+    env = {**own_database.env(data_dir), FAULTS_SETTING: "1", "ZENTRA_API_URL": url}
     env.pop("ZENTRA_NATS_URL", None)
     if NATS_URL:
         env["ZENTRA_NATS_URL"] = NATS_URL
     seeded = zentra(["sandbox", "seed"], env, timeout=180)
     assert seeded.returncode == 0, seeded.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "backend.cli", "api", "--port", str(port)], env=env)
     try:
         _wait_ready(url)
