@@ -591,6 +591,20 @@ class SandboxTraffic(SQLModel, table=True):
     updated_by: str = Field(max_length=80)
 
 
+class SandboxReceiver(SQLModel, table=True):
+    """A webhook consumer the sandbox plays (`backend.sandbox.receivers`): the status it answers
+    and what it received. A row, so every serving process answers the same way and a rehearsal's
+    outage survives whichever worker a delivery reaches."""
+
+    __tablename__ = "sandbox_receivers"
+    tenant_id: str = Field(foreign_key="tenants.id", primary_key=True, max_length=40)
+    name: str = Field(primary_key=True, max_length=40)
+    status: int = 200
+    received: int = 0
+    answered_ok: int = 0
+    updated_at: datetime
+
+
 class SandboxScenarioRun(SQLModel, table=True):
     """One rehearsal of a failure scenario asked for from the sandbox room or the API: `queued`
     until a serving process's scenario worker claims it, `running` while it plays over HTTP, then

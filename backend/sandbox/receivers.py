@@ -4,34 +4,35 @@ down and bring it back without running a server of its own.
 `PUT /sandbox/receivers/{name}` (the tenant's sandbox API key) sets what the receiver answers
 (`{"status": 503}` for an outage, 200 when it is back) and returns its `url`;
 `POST /sandbox/receivers/{tenant_id}/{name}` is that url: it counts each delivery and answers the
-set status (200 for a receiver nobody set: consumers are up until taken down); `GET /sandbox/receivers/{name}` shows the counts. State lives in this process only (a
-restart forgets it, and with several workers each keeps its own): it is a rehearsal prop, not a
-store of record; the webhook attempts log is the record.
+set status (200 for a receiver nobody set: consumers are up until taken down);
+`GET /sandbox/receivers/{name}` shows the counts. Each receiver is a row (`sandbox_receivers`),
+so every serving process answers a delivery the same way and an outage survives a restart; the
+webhook attempts log stays the record of what was delivered.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from backend.api.requests import json_body
+from backend.db import transactions
+from backend.db.tables import SandboxReceiver, Tenant
 from backend.errors import ZentraError
 from backend.inputs import whole_number
 from backend.runtime import Runtime
 from backend.sandbox.access import sandbox_scope
 
 NAME = re.compile(r"[a-z0-9_-]{1,40}")
-MAX_RECEIVERS = 1_000
-
-
-@dataclass
-class Receiver:
-    status: int = 200
-    received: int = 0
-    answered_ok: int = 0
+MAX_RECEIVERS = 1_000  # per tenant
 
 
 def _name(value: str) -> str:
@@ -44,59 +45,72 @@ def _status(body: dict) -> int:
     return whole_number(body.get("status"), "status", 200, 599)
 
 
-class Receivers:
-    """Every tenant's receivers in this process, by (tenant, name)."""
+def _receiver(session: Session, tenant_id: str, name: str, now: datetime) -> SandboxReceiver:
+    """The tenant's receiver `name`, locked, made (answering 200) if this is its first use."""
+    if session.get(Tenant, tenant_id) is None:
+        raise ZentraError("not_found", f"no sandbox receiver {name!r}", "name")
+    row = session.execute(select(SandboxReceiver).where(SandboxReceiver.tenant_id == tenant_id, SandboxReceiver.name == name).with_for_update()).scalar_one_or_none()
+    if row is not None:
+        return row
+    count = session.execute(select(func.count()).select_from(SandboxReceiver).where(SandboxReceiver.tenant_id == tenant_id)).scalar_one()
+    if count >= MAX_RECEIVERS:
+        raise ZentraError("validation_error", f"at most {MAX_RECEIVERS} sandbox receivers per tenant", "name")
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(SandboxReceiver).values(tenant_id=tenant_id, name=name, status=200, received=0, answered_ok=0, updated_at=now).on_conflict_do_nothing())
+    return session.execute(select(SandboxReceiver).where(SandboxReceiver.tenant_id == tenant_id, SandboxReceiver.name == name).with_for_update()).scalar_one()
 
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
-        self.by_key: dict[tuple[str, str], Receiver] = {}
 
-    def set(self, tenant_id: str, name: str, status: int) -> Receiver:
-        receiver = self.by_key.get((tenant_id, name))
-        if receiver is None:
-            if len(self.by_key) >= MAX_RECEIVERS:
-                raise ZentraError("validation_error", f"at most {MAX_RECEIVERS} sandbox receivers per process", "name")
-            receiver = self.by_key[(tenant_id, name)] = Receiver()
-        receiver.status = status
-        return receiver
+def set_receiver(session: Session, tenant_id: str, name: str, status: int, now: datetime) -> SandboxReceiver:
+    row = _receiver(session, tenant_id, name, now)
+    row.status, row.updated_at = status, now
+    return row
 
-    def receiving(self, tenant_id: str, name: str) -> Receiver:
-        """The receiver a delivery reached: one nobody set is up (200), as a consumer is until
-        a rehearsal takes it down, and so is every receiver after this process restarts."""
-        return self.by_key.get((tenant_id, name)) or self.set(tenant_id, name, 200)
 
-    def view(self, tenant_id: str, name: str) -> dict:
-        """The receiver as set, with the url to point a webhook endpoint at (this instance's
-        address, as sandbox providers reach it)."""
-        receiver = self.by_key.get((tenant_id, name))
-        if receiver is None:
-            raise ZentraError("not_found", f"no sandbox receiver {name!r}", "name")
-        return {"object": "sandbox_receiver", "name": name, "url": f"{self.runtime.settings.api_url.rstrip('/')}/sandbox/receivers/{tenant_id}/{name}", **asdict(receiver)}
+def receive(session: Session, tenant_id: str, name: str, now: datetime) -> int:
+    """Count one delivery; answers the status the receiver gives it."""
+    row = _receiver(session, tenant_id, name, now)
+    row.received += 1
+    row.answered_ok += 200 <= row.status < 300
+    return row.status
+
+
+def view(row: SandboxReceiver, api_url: str) -> dict:
+    """The receiver as set, with the url to point a webhook endpoint at (this instance's address,
+    as sandbox providers reach it)."""
+    url = f"{api_url.rstrip('/')}/sandbox/receivers/{row.tenant_id}/{row.name}"
+    return {"object": "sandbox_receiver", "name": row.name, "url": url, "status": row.status, "received": row.received, "answered_ok": row.answered_ok}
 
 
 def router(runtime: Runtime) -> APIRouter:
-    receivers = Receivers(runtime)
     api = APIRouter()
 
+    def write(unit):
+        return run_in_threadpool(transactions.write, runtime.db, unit)
+
     @api.put("/receivers/{name}")
-    async def set_receiver(request: Request, name: str) -> Response:
+    async def put_receiver(request: Request, name: str) -> Response:
         scope = await sandbox_scope(runtime, request)
-        receivers.set(scope.tenant_id, _name(name), _status(await json_body(request)))
-        return JSONResponse(receivers.view(scope.tenant_id, name))
+        name, status = _name(name), _status(await json_body(request))
+        return JSONResponse(await write(lambda s: view(set_receiver(s, scope.tenant_id, name, status, runtime.now()), runtime.settings.api_url)))
 
     @api.get("/receivers/{name}")
     async def get_receiver(request: Request, name: str) -> Response:
-        scope = await sandbox_scope(runtime, request)
-        return JSONResponse(receivers.view(scope.tenant_id, _name(name)))
+        scope, name = await sandbox_scope(runtime, request), _name(name)
+
+        def unit(session: Session) -> dict:
+            row = session.get(SandboxReceiver, (scope.tenant_id, name))
+            if row is None:
+                raise ZentraError("not_found", f"no sandbox receiver {name!r}", "name")
+            return view(row, runtime.settings.api_url)
+
+        return JSONResponse(await run_in_threadpool(transactions.read, runtime.db, unit))
 
     @api.post("/receivers/{tenant_id}/{name}")
     async def deliver(tenant_id: str, name: str) -> Response:
         try:
-            receiver = receivers.receiving(tenant_id, _name(name))
+            status = await write(lambda s: receive(s, tenant_id[:40], _name(name), runtime.now()))
         except ZentraError as err:
             return JSONResponse({"error": err.message}, status_code=404)
-        receiver.received += 1
-        receiver.answered_ok += 200 <= receiver.status < 300
-        return JSONResponse({"received": True} if receiver.status < 300 else {"error": "receiver is down"}, status_code=receiver.status)
+        return JSONResponse({"received": True} if status < 300 else {"error": "receiver is down"}, status_code=status)
 
     return api
