@@ -26,6 +26,7 @@ from backend.db.tables import (
     ReconciliationRun,
     ReconciliationSettlement,
     Review,
+    SandboxScenarioRun,
     ScreeningList,
     ScreeningResult,
     WebhookEndpoint,
@@ -35,7 +36,7 @@ from backend.errors import ZentraError
 from backend.tenancy.scope import Scope
 
 OWNED_BY_PREFIX = {"acct": Account, "pst": Posting, "hold": Hold, "evt": Event, "prv": Provider, "we": WebhookEndpoint, "msg": WebhookMessage, "intent": Intent, "rev": Review, "rcn": ReconciliationRun, "rcx": ReconciliationException, "rcs": ReconciliationSettlement}
-OWNED_BY_PREFIX |= {"cus": Customer, "scl": ScreeningList, "scr": ScreeningResult}
+OWNED_BY_PREFIX |= {"cus": Customer, "scl": ScreeningList, "scr": ScreeningResult, "srun": SandboxScenarioRun}
 # Intents are named by their public id, unique only within a tenant and mode: any owner will do.
 ID_COLUMN = {Intent: "intent_id"}
 LOOKUP_CODES = {"not_found", "unknown_account"}

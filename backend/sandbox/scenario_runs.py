@@ -27,6 +27,7 @@ from backend.inputs import choice, object_body, reject_unknown
 from backend.pagination import page
 from backend.sandbox.cast import Cast
 from backend.sandbox.scenarios.catalogue import SCENARIOS
+from backend.tenancy.lookup import get_scoped
 from backend.tenancy.scope import Scope
 
 ACTIVE = ("queued", "running")
@@ -63,7 +64,7 @@ def request_run(session: Session, scope: Scope, body: object, now: datetime, cas
     if cast is None or cast.tenant_id != scope.tenant_id:
         raise ZentraError("invalid_request", "this tenant has no rehearsal cast: scenarios run on the demo tenant `zentra demo` (or `zentra sandbox seed`) seeded", "scenario")
     expire(session, now)
-    run_id = new_id("scr")
+    run_id = new_id("srun")
     values = {"id": run_id, "tenant_id": scope.tenant_id, "mode": scope.mode, "scenario": name, "status": "queued", "requested_by": scope.actor, "created_at": now}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(Run).values(values).on_conflict_do_nothing(index_elements=["tenant_id", "mode", "scenario"], index_where=text("status IN ('queued', 'running')")).returning(Run.id)
@@ -72,6 +73,12 @@ def request_run(session: Session, scope: Scope, body: object, now: datetime, cas
     run = session.get(Run, run_id)
     record(session, scope, [PendingEvent("sandbox.scenario_requested", run_id, {"run_id": run_id, "scenario": name}, now)])
     return {**view(run), "event": "sandbox.scenario_requested"}
+
+
+def has_work(session: Session, now: datetime) -> bool:
+    """Whether a run is queued or overdue: the worker's cheap read before it takes a write lock."""
+    waiting = (Run.status == "queued") | (Run.status.in_(ACTIVE) & (Run.created_at < now - RUN_LIMIT))
+    return session.execute(select(Run.id).where(waiting).limit(1)).first() is not None
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[tuple[Scope, str, str]]:
@@ -121,10 +128,7 @@ def list_runs(session: Session, scope: Scope, limit: int, offset: int) -> dict:
 
 
 def get_run(session: Session, scope: Scope, run_id: str) -> dict:
-    run = session.get(Run, run_id)
-    if run is None or (run.tenant_id, run.mode) != (scope.tenant_id, scope.mode):
-        raise ZentraError("not_found", f"no scenario run {run_id!r}", "run_id")
-    return view(run)
+    return view(get_scoped(session, Run, run_id, scope, "scenario run", "run_id"))
 
 
 def view(run: Run) -> dict:

@@ -16,6 +16,7 @@ from backend.api.app import create_api
 from backend.audit.sealer import seal
 from backend.db import transactions
 from backend.db.tables import AuditRecord
+from backend.sandbox.cast import issue_cast, write_cast
 from backend.screening import lists as screening_lists
 from tests.backend.providers.support import body as callback_body
 from tests.backend.providers.support import deliver, register
@@ -27,6 +28,10 @@ PROBES: dict[tuple[str, str], list[tuple[str, dict | None, str]]] = {
     ("POST", "/v1/accounts"): [],  # creates in the caller's own scope; names no existing object
     ("GET", "/v1/sandbox/traffic"): [],  # the caller's own tenant's dial
     ("POST", "/v1/sandbox/traffic"): [],  # turns the caller's own tenant's dial; names no object
+    ("GET", "/v1/sandbox/scenarios"): [],  # the catalogue, with the caller's own runs
+    ("GET", "/v1/sandbox/scenario-runs"): [],  # lists the caller's own scope
+    ("POST", "/v1/sandbox/scenario-runs"): [],  # queues in the caller's own scope; names no object
+    ("GET", "/v1/sandbox/scenario-runs/{run_id}"): [("/sandbox/scenario-runs/{scenario_run}", None, "not_found")],
     ("POST", "/v1/operator-sessions"): [],  # a sign-in: no key, names no object
     ("GET", "/v1/accounts"): [],  # lists the caller's own scope (checked below: empty)
     ("GET", "/v1/accounts/{account_id}"): [("/accounts/{customer}", None, "not_found")],
@@ -135,8 +140,10 @@ def world(api_url, runtime, tenant):
     review = owner.post("/runtime/intents", {"kind": "payment", "amount_minor": 5_000_000, "currency": "USD", "source": customer, "destination": merchant}).json()["review"]["id"]
     recon_run = owner.post("/reconciliation/runs", {"provider_id": provider, "report": "reference,amount,currency,value_date\nGHOST,1.00,USD,2026-01-01\n"}).json()["id"]
     recon_exception = owner.get("/reconciliation/exceptions", params={"run_id": recon_run}).json()["data"][0]["id"]
+    write_cast(runtime.settings.data_dir, transactions.write(runtime.db, lambda s: issue_cast(s, tenant.tenant_id, runtime.now())))
+    scenario_run = owner.post("/sandbox/scenario-runs", {"scenario": "hold-expiry"}).json()["id"]
     intruders = {"wrong_mode": Api(api_url, tenant.live_key), "wrong_tenant": Api(api_url, make_tenant(runtime, "Other").sandbox_key)}
-    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message, "intent": intent, "review": review, "recon_run": recon_run, "recon_exception": recon_exception}
+    ids = {"customer": customer, "merchant": merchant, "posting": posting, "pending": pending, "hold": hold, "event": event, "provider": provider, "webhook": webhook, "webhook_message": webhook_message, "intent": intent, "review": review, "recon_run": recon_run, "recon_exception": recon_exception, "scenario_run": scenario_run}
     ids.update(_screening_objects(runtime, tenant, owner, customer, merchant))
     return owner, intruders, ids
 

@@ -75,7 +75,9 @@ def test_zentra_api_without_a_nats_url_relays_to_its_own_embedded_server_and_sto
         assert alive(nats_pid)
     finally:
         api.send_signal(signal.SIGTERM)
-        api.wait(30)
+        # Shutdown joins the worker threads; one waiting on this suite's shared SQLite file may
+        # wait out the busy timeout (60 s) first.
+        api.wait(75)
     assert not alive(nats_pid) and not (tmp_path / "nats" / "nats-server.pid").exists()
 
 

@@ -110,6 +110,8 @@ def test_racing_workers_claim_each_queued_run_once(runtime, tenant, cast):
 def test_a_run_nobody_finished_is_interrupted_and_frees_its_scenario(runtime, tenant, cast):
     earlier = runtime.now() - scenario_runs.RUN_LIMIT - timedelta(seconds=1)
     stuck = _request(runtime, tenant.sandbox, {"scenario": "hold-expiry"}, cast, now=earlier)
+    transactions.write(runtime.db, lambda s: scenario_runs.claim(s, earlier, 100))  # playing, then its process died
+    assert transactions.read(runtime.db, lambda s: scenario_runs.has_work(s, runtime.now()))  # overdue: work for the worker
     fresh = _request(runtime, tenant.sandbox, {"scenario": "hold-expiry"}, cast)
     shown = transactions.read(runtime.db, lambda s: scenario_runs.get_run(s, tenant.sandbox, stuck["id"]))
     assert shown["status"] == "interrupted" and shown["finished_at"] is not None
