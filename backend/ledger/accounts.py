@@ -6,9 +6,9 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from backend.db.conflicts import insert_for
 from backend.db.tables import Account, Entry, PendingPosting
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
@@ -58,9 +58,8 @@ def system_account(session: Session, scope: Scope, role: str, currency: str, now
     """
     digest = hashlib.sha256(f"{scope.tenant_id}|{scope.mode}|{role}|{currency}".encode()).hexdigest()[:30]
     account_id = f"acct_sys{digest}"
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(Account)
+        insert_for(session, Account)
         .values(
             id=account_id,
             tenant_id=scope.tenant_id,

@@ -17,13 +17,12 @@ from datetime import date, datetime
 
 import orjson
 from sqlalchemy import case, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from backend.audit.records import append, for_scope
 from backend.db import transactions
+from backend.db.conflicts import insert_for
 from backend.db.tables import (
     ReconciliationException,
     ReconciliationMatch,
@@ -110,14 +109,13 @@ def _reclassify(session: Session, scope: Scope, exception: ReconciliationExcepti
 
 def _open_day_runs(session: Session, scope: Scope, provider_id: str, days: set[date], now: datetime) -> None:
     """The provider's continuous run for each day, created once however many workers race."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for day in sorted(days):
         values = {
             "id": new_id("rcn"), "tenant_id": scope.tenant_id, "mode": scope.mode, "provider_id": provider_id, "source": "continuous",
             "period_start": day, "period_end": day, "tolerance_days": 0, "line_count": 0, "matched_count": 0, "exception_count": 0,
             "match_rate_bp": 0, "counts_json": "{}", "created_by": ACTOR, "created_at": now, "completed_at": now,
         }
-        stmt = insert(R).values(values).on_conflict_do_nothing(index_elements=["tenant_id", "mode", "provider_id", "period_start"], index_where=text("source = 'continuous'"))
+        stmt = insert_for(session, R).values(values).on_conflict_do_nothing(index_elements=["tenant_id", "mode", "provider_id", "period_start"], index_where=text("source = 'continuous'"))
         session.execute(stmt)
 
 

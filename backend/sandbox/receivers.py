@@ -18,13 +18,12 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.requests import json_body
 from backend.db import transactions
+from backend.db.conflicts import insert_for
 from backend.db.tables import SandboxReceiver, Tenant
 from backend.errors import ZentraError
 from backend.inputs import whole_number
@@ -55,8 +54,7 @@ def _receiver(session: Session, tenant_id: str, name: str, now: datetime) -> San
     count = session.execute(select(func.count()).select_from(SandboxReceiver).where(SandboxReceiver.tenant_id == tenant_id)).scalar_one()
     if count >= MAX_RECEIVERS:
         raise ZentraError("validation_error", f"at most {MAX_RECEIVERS} sandbox receivers per tenant", "name")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(SandboxReceiver).values(tenant_id=tenant_id, name=name, status=200, received=0, answered_ok=0, updated_at=now).on_conflict_do_nothing())
+    session.execute(insert_for(session, SandboxReceiver).values(tenant_id=tenant_id, name=name, status=200, received=0, answered_ok=0, updated_at=now).on_conflict_do_nothing())
     return session.execute(select(SandboxReceiver).where(SandboxReceiver.tenant_id == tenant_id, SandboxReceiver.name == name).with_for_update()).scalar_one()
 
 

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 
 import orjson
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from backend.clock import to_iso
+from backend.db.conflicts import insert_for
 from backend.db.tables import SandboxScenarioRun as Run
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
@@ -26,6 +25,7 @@ from backend.ids import new_id
 from backend.inputs import choice, object_body, reject_unknown
 from backend.pagination import page
 from backend.sandbox.cast import Cast
+from backend.sandbox.mode import sandbox_only
 from backend.sandbox.scenarios.catalogue import SCENARIOS
 from backend.tenancy.lookup import get_scoped
 from backend.tenancy.scope import Scope
@@ -33,16 +33,17 @@ from backend.tenancy.scope import Scope
 ACTIVE = ("queued", "running")
 # Longer than the slowest scenario can take (a handful of 60 s waits, 30 s per HTTP call).
 RUN_LIMIT = timedelta(minutes=15)
+REHEARSED = "failure scenarios are rehearsed"
 
 
-def _sandbox_only(scope: Scope) -> None:
-    if scope.mode != "sandbox":
-        raise ZentraError("invalid_request", "failure scenarios are rehearsed in sandbox mode only; switch to sandbox", "mode")
+def _overdue(now: datetime):
+    """Active runs older than any scenario can take: the process playing them stopped."""
+    return Run.status.in_(ACTIVE) & (Run.created_at < now - RUN_LIMIT)
 
 
 def catalogue(session: Session, scope: Scope) -> dict:
     """Every scenario with its summary and its latest run in this scope (if any)."""
-    _sandbox_only(scope)
+    sandbox_only(scope, REHEARSED)
     latest = session.execute(
         select(Run).where(Run.tenant_id == scope.tenant_id, Run.mode == scope.mode).order_by(Run.created_at.desc(), Run.id.desc()).limit(200)
     ).scalars().all()
@@ -57,7 +58,7 @@ def request_run(session: Session, scope: Scope, body: object, now: datetime, cas
     """Queue `body["scenario"]` for this tenant. Refused when it is not sandbox, when the tenant
     has no rehearsal cast (the scenario acts through the cast's operators and keys), or when
     the same scenario is already queued or running here."""
-    _sandbox_only(scope)
+    sandbox_only(scope, REHEARSED)
     body = object_body(body)
     reject_unknown(body, {"scenario"})
     name = choice(body, "scenario", tuple(SCENARIOS))
@@ -66,8 +67,7 @@ def request_run(session: Session, scope: Scope, body: object, now: datetime, cas
     expire(session, now)
     run_id = new_id("srun")
     values = {"id": run_id, "tenant_id": scope.tenant_id, "mode": scope.mode, "scenario": name, "status": "queued", "requested_by": scope.actor, "created_at": now}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Run).values(values).on_conflict_do_nothing(index_elements=["tenant_id", "mode", "scenario"], index_where=text("status IN ('queued', 'running')")).returning(Run.id)
+    stmt = insert_for(session, Run).values(values).on_conflict_do_nothing(index_elements=["tenant_id", "mode", "scenario"], index_where=text("status IN ('queued', 'running')")).returning(Run.id)
     if session.execute(stmt).scalar_one_or_none() is None:
         raise ZentraError("invalid_state_transition", f"{name} is already queued or running in this tenant; wait for its verdict", "scenario")
     run = session.get(Run, run_id)
@@ -77,7 +77,7 @@ def request_run(session: Session, scope: Scope, body: object, now: datetime, cas
 
 def has_work(session: Session, now: datetime) -> bool:
     """Whether a run is queued or overdue: the worker's cheap read before it takes a write lock."""
-    waiting = (Run.status == "queued") | (Run.status.in_(ACTIVE) & (Run.created_at < now - RUN_LIMIT))
+    waiting = (Run.status == "queued") | _overdue(now)
     return session.execute(select(Run.id).where(waiting).limit(1)).first() is not None
 
 
@@ -113,14 +113,14 @@ def expire(session: Session, now: datetime) -> int:
     """Mark active runs older than `RUN_LIMIT` `interrupted`: the process playing them (or the
     only one that could have claimed them) stopped."""
     stale = session.execute(
-        update(Run).where(Run.status.in_(ACTIVE), Run.created_at < now - RUN_LIMIT).values(status="interrupted", finished_at=now).execution_options(synchronize_session=False)
+        update(Run).where(_overdue(now)).values(status="interrupted", finished_at=now).execution_options(synchronize_session=False)
     )
     return stale.rowcount or 0
 
 
 def list_runs(session: Session, scope: Scope, limit: int, offset: int) -> dict:
     """The scope's runs, newest first, a page at a time."""
-    _sandbox_only(scope)
+    sandbox_only(scope, REHEARSED)
     where = (Run.tenant_id == scope.tenant_id, Run.mode == scope.mode)
     total = session.execute(select(func.count()).select_from(Run).where(*where)).scalar_one()
     rows = session.execute(select(Run).where(*where).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit).offset(offset)).scalars().all()
