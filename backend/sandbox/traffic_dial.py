@@ -16,6 +16,7 @@ from backend.db.tables import SandboxTraffic
 from backend.errors import ZentraError
 from backend.events.outbox import PendingEvent, record
 from backend.inputs import object_body, optional_bool, reject_unknown, whole_number
+from backend.sandbox.mode import sandbox_only
 from backend.tenancy.scope import Scope
 
 MIN_RATE, MAX_RATE = 1, 600  # intents per minute
@@ -27,11 +28,6 @@ FIELDS = {"running", "rate_per_minute", "seed"}
 MAX_OWED = 60
 
 
-def _sandbox_only(scope: Scope) -> None:
-    if scope.mode != "sandbox":
-        raise ZentraError("invalid_request", "traffic is generated in sandbox mode only; switch to sandbox", "mode")
-
-
 def view(row: SandboxTraffic | None) -> dict:
     if row is None:
         return {"object": "sandbox_traffic", "running": False, "rate_per_minute": DEFAULT_RATE, "seed": DEFAULT_SEED, "sent": 0, "updated_at": None, "updated_by": None}
@@ -40,7 +36,7 @@ def view(row: SandboxTraffic | None) -> dict:
 
 def get_dial(session: Session, scope: Scope) -> dict:
     """The tenant's dial (paused at the default rate until first set)."""
-    _sandbox_only(scope)
+    sandbox_only(scope, "traffic is generated")
     return view(session.get(SandboxTraffic, scope.tenant_id))
 
 
@@ -60,7 +56,7 @@ def _parse(body: object) -> dict:
 def set_dial(session: Session, scope: Scope, body: object, now: datetime) -> dict:
     """Change the dial; traffic owed from now on is counted from this instant (a new seed also
     restarts the sequence, so the same seed replays the same story)."""
-    _sandbox_only(scope)
+    sandbox_only(scope, "traffic is generated")
     change = _parse(body)
     row = session.execute(select(SandboxTraffic).where(SandboxTraffic.tenant_id == scope.tenant_id).with_for_update()).scalar_one_or_none()
     if row is None:
