@@ -83,14 +83,16 @@ def amount(text, **props) -> rx.Component:
     return mono(text, align="right", **props)
 
 
-def status_badge(status) -> rx.Component:
+def status_badge(status, colors: tuple[tuple[str, str], ...] = STATUS_COLORS, **props) -> rx.Component:
+    """A status word in the colour `colors` gives it (gray for any other word)."""
     return rx.badge(
         status,
-        color_scheme=rx.match(status, *STATUS_COLORS, "gray"),
+        color_scheme=rx.match(status, *colors, "gray"),
         variant="soft",
         radius="small",
         font_family=MONO,
         size="1",
+        **props,
     )
 
 

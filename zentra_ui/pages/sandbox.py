@@ -20,6 +20,7 @@ from zentra_ui.components.ui import (
     notice_callout,
     paged_panel,
     panel,
+    status_badge,
     titled_panel,
     when_text,
 )
@@ -36,7 +37,7 @@ RUN_HEADERS = [("Run", "left"), ("Scenario", "left"), ("Status", "left"), ("Chec
 
 
 def run_badge(status, **props) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, *RUN_COLORS, "gray"), variant="soft", radius="small", font_family=MONO, size="1", **props)
+    return status_badge(status, RUN_COLORS, **props)
 
 
 def _dial_controls() -> rx.Component:

@@ -27,7 +27,7 @@ HEALTH_COLORS = (("healthy", "grass"), ("failing", "tomato"), ("disabled", "toma
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(id_chip(row["id"], href="/webhooks/" + row["id"], size="2", test_id="endpoint-link")),
-        rx.table.cell(rx.badge(row["health"], color_scheme=rx.match(row["health"], *HEALTH_COLORS, "gray"), variant="soft", radius="small", size="1", data_testid="endpoint-health")),
+        rx.table.cell(status_badge(row["health"], HEALTH_COLORS, data_testid="endpoint-health")),
         rx.table.cell(mono(row["backlog"], size="2", weight="medium", data_testid="endpoint-backlog"), style={"text_align": "right"}, title="messages waiting for their next attempt"),
         rx.table.cell(rx.hstack(status_badge(row["status"]), mono(row["disabled_reason"], size="1", color_scheme="gray"), spacing="2")),
         rx.table.cell(mono(row["url"], size="1", title=row["url"], max_width="360px", overflow="hidden", text_overflow="ellipsis")),
