@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from backend.api.app import create_api
 from backend.maintenance import run_forever
 from backend.runtime import current
+
+log = logging.getLogger("zentra.api")
+
+UPKEEP_STOP_SECONDS = 10.0
 
 
 def build():
@@ -17,9 +22,29 @@ def build():
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        task = asyncio.create_task(run_forever(runtime))
+        task = asyncio.create_task(run_forever(runtime), name="zentra-upkeep")
         yield
-        task.cancel()
+        await stop_upkeep(task)
 
     app.router.lifespan_context = lifespan
     return app
+
+
+async def stop_upkeep(task: asyncio.Task, timeout: float = UPKEEP_STOP_SECONDS) -> None:
+    """Cancel the upkeep and wait for it, at most `timeout`: a worker thread still inside a
+    database call (a SQLite busy wait, a PostgreSQL lock wait) finishes that call first. If it
+    is still running after that, name every task still pending, so a stuck shutdown says where."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("upkeep ended with an error", exc_info=task.exception())
+        return
+    for pending in asyncio.all_tasks():
+        if pending is not asyncio.current_task():
+            log.warning("upkeep still stopping after %.0f s: %s", timeout, "".join(_stack_of(pending)))
+
+
+def _stack_of(task: asyncio.Task) -> list[str]:
+    frames = task.get_stack(limit=8)
+    return [f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name}); " for frame in frames] or [f"{task.get_name()} (no frame); "]
