@@ -61,6 +61,7 @@ from ledger import (
     Target,
     client,
     create_tenant,
+    exit_on_sigterm,
     percentile,
     pg_parts,
     postgres_target,
@@ -502,6 +503,7 @@ def _span(r: Result) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    exit_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     ap.add_argument("--intents", type=int, default=3000, help="intents in the timed run")
@@ -519,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SQLite file)")
     ap.add_argument("--py-spy", default=None, metavar="PATH", help="py-spy executable: profile the api during the timed run")
     ap.add_argument("--profile-dir", default=os.path.join(tempfile.gettempdir(), "zentra-bench-profiles"), help="where --py-spy writes flame graphs")
+    ap.add_argument("--profile-format", choices=("flamegraph", "raw"), default="flamegraph", help="--py-spy output: an SVG flame graph or collapsed stacks")
     args = ap.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="zentra-bench-intents-"))

@@ -383,10 +383,12 @@ class Profiler:
     def __init__(self, args, server: ApiServer, name: str):
         self.proc = None
         if args.py_spy:
-            out = Path(args.profile_dir) / f"{name}.svg"
+            raw = args.profile_format == "raw"
+            out = Path(args.profile_dir) / f"{name}.{'txt' if raw else 'svg'}"
             out.parent.mkdir(parents=True, exist_ok=True)
             # --gil: only samples holding the GIL, i.e. Python CPU time; --nonblocking: no pauses.
-            cmd = [args.py_spy, "record", "--pid", str(server.proc.pid), "--gil", "--nonblocking", "-r", "100", "-o", str(out)]
+            # raw: collapsed stacks, one line per stack with its sample count (for grep and sort).
+            cmd = [args.py_spy, "record", "--pid", str(server.proc.pid), "--gil", "--nonblocking", "-r", "100", "-f", "raw" if raw else "flamegraph", "-o", str(out)]
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
 
@@ -504,7 +506,14 @@ def _at(samples: list[tuple[int, float]], fraction: float) -> float:
     return min(samples, key=lambda s: abs(s[0] - target))[1]
 
 
+def exit_on_sigterm() -> None:
+    """A bench stopped by SIGTERM (`timeout`, `kill`) unwinds as Ctrl-C does, so its `finally`
+    blocks stop the servers it started instead of leaving them running behind it."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+
 def main(argv: list[str] | None = None) -> int:
+    exit_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     ap.add_argument("--seconds", type=int, default=10, help="duration of each timed phase")
@@ -521,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SQLite file)")
     ap.add_argument("--py-spy", default=None, metavar="PATH", help="py-spy executable: profile the api during (a) and (b)")
     ap.add_argument("--profile-dir", default=os.path.join(tempfile.gettempdir(), "zentra-bench-profiles"), help="where --py-spy writes flame graphs")
+    ap.add_argument("--profile-format", choices=("flamegraph", "raw"), default="flamegraph", help="--py-spy output: an SVG flame graph or collapsed stacks")
     args = ap.parse_args(argv)
     args.load_at_start = os.getloadavg()
     args.batch_clients = [int(x) for x in args.batch_clients.split(",") if x.strip()]

@@ -70,23 +70,24 @@ from ledger import (
     DEFAULT_PG_URL,
     REPO,
     Target,
+    exit_on_sigterm,
     free_port,
     percentile,
     pg_parts,
     postgres_target,
     sqlite_target,
 )
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from backend.config import Settings
 from backend.db import transactions
 from backend.db.engine import open_database
-from backend.db.tables import Event, Intent
+from backend.db.tables import Event
 from backend.events.nats_server import EmbeddedNats
 from backend.events.outbox import PendingEvent, record
 from backend.intents.requests import MONEY_MODEL, PRIMITIVES
-from backend.intents.views import table_page
+from backend.intents.views import table_page, table_statements
 from backend.ledger.accounts import create_account
 from backend.operators.directory import (
     add_membership,
@@ -302,17 +303,9 @@ class Timing:
 
 
 def _statements(scope: Scope, status=None, kind=None, search=None):
-    """The two statements `backend.intents.views._page` runs (count, then the page)."""
-    where = [Intent.tenant_id == scope.tenant_id, Intent.mode == scope.mode]
-    if status:
-        where.append(Intent.status == status)
-    if kind:
-        where.append(Intent.kind == kind)
-    if search:
-        where.append(or_(Intent.intent_id == search, Intent.id == search))
-    count = select(func.count()).select_from(Intent).where(*where)
-    rows = select(Intent).where(*where).order_by(Intent.created_at.desc(), Intent.id.desc()).limit(PAGE).offset(0)
-    return [("count(*)", count), ("page", rows)]
+    """The two statements `backend.intents.views.table_page` runs (its capped count, then the page)."""
+    count, rows = table_statements(scope, status=status, kind=kind, search=search, limit=PAGE, offset=0)
+    return [("capped count", count), ("page", rows)]
 
 
 def _explain(runtime: Runtime, scope: Scope, filters: dict) -> list[str]:
@@ -807,6 +800,7 @@ def in_browsers(args, target: Target, workdir: Path, runtime: Runtime, schema: s
 
 
 def main(argv: list[str] | None = None) -> int:
+    exit_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     ap.add_argument("--fill", type=int, default=1_000_000, help="intents to insert (default 1,000,000; e.g. 200000 for a quick run)")

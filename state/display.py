@@ -144,7 +144,8 @@ def history_row(line: dict, currency: str, normal_balance: str, zone: str = UTC)
     }
 
 
-def page_label(offset: int, count: int, total: int) -> str:
+def page_label(offset: int, count: int, total: int, exact: bool = True) -> str:
+    """`26–50 of 1,204`; `of 10,025+` when the total is a lower bound (a capped count)."""
     if total == 0:
         return "0 of 0"
-    return f"{offset + 1:,}–{offset + count:,} of {total:,}"
+    return f"{offset + 1:,}–{offset + count:,} of {total:,}{'' if exact else '+'}"

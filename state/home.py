@@ -280,6 +280,7 @@ class HomeState(SessionState):
     open_reviews: int = 0
     rows: list[dict[str, str]] = []
     intents_total: int = 0
+    intents_total_exact: bool = True
     day_rows: list[dict[str, str]] = []
     day_more: int = 0
     latest: list[dict[str, str]] = []
@@ -307,6 +308,8 @@ class HomeState(SessionState):
 
     @rx.var(cache=True)
     def table_label(self) -> str:
+        if not self.intents_total_exact:
+            return f"{len(self.rows)} newest of {self.intents_total:,}+"
         if self.intents_total > len(self.rows):
             return f"{len(self.rows)} newest of {self.intents_total:,}"
         return _many(self.intents_total, "intent")
@@ -362,6 +365,7 @@ class HomeState(SessionState):
         self.open_reviews = int(snapshot.reviews)
         self.rows = [intent_row(v, zone) for v in snapshot.table["data"]]
         self.intents_total = int(snapshot.table["total"])
+        self.intents_total_exact = snapshot.table.get("total_exact", True)
         if snapshot.day is not None:
             ordered = sorted(snapshot.day, key=lambda r: (r["currency"], STATE_ORDER.get(r["state"], len(STATE_ORDER))))
             self.day_rows = [day_row(r) for r in ordered[:MAX_DAY_ROWS]]

@@ -36,12 +36,13 @@ class OffsetPages(rx.State, mixin=True):
 
     rows: list[dict[str, str]] = []
     total: int = 0
+    total_exact: bool = True
     offset: int = 0
     loaded: bool = False
 
     @rx.var(cache=True)
     def range_label(self) -> str:
-        return page_label(self.offset, len(self.rows), self.total)
+        return page_label(self.offset, len(self.rows), self.total, self.total_exact)
 
     @rx.var(cache=True)
     def has_prev(self) -> bool:
@@ -60,8 +61,9 @@ class OffsetPages(rx.State, mixin=True):
         return True
 
     def _show_page(self, page: dict, rows: list[dict[str, str]]) -> None:
-        """Show `rows`, the rendered `data` of `page`."""
+        """Show `rows`, the rendered `data` of `page` (whose `total` may be a capped count)."""
         self.rows, self.total, self.loaded = rows, page["total"], True
+        self.total_exact = page.get("total_exact", True)
 
     @rx.event
     async def next_page(self):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session
 
 from backend.clock import to_iso
 from backend.db.tables import AuditRecord, Event, Intent, IntentTransition, Review
 from backend.errors import ZentraError
 from backend.intents import money
-from backend.pagination import page
+from backend.pagination import capped_count_query, capped_total, page
 from backend.tenancy.scope import Scope
 
 
@@ -104,8 +104,10 @@ def list_intents(session: Session, scope: Scope, *, status: str | None = None, k
 def table_page(session: Session, scope: Scope, *, status: str | None = None, kind: str | None = None, search: str | None = None, limit: int = 25, offset: int = 0) -> dict:
     """`list_intents` with what the operations room's table also shows per row, read for the whole
     page at once (three queries, whatever the page size): the states each intent went through
-    (`states`, oldest first), `audit_packet` and `event_stream`."""
-    found, rows = _page(session, scope, status, kind, search, limit, offset)
+    (`states`, oldest first), `audit_packet` and `event_stream`. Its `total` is counted only
+    `COUNT_AHEAD` rows past the page (`total_exact` says whether it is the whole count), so a
+    page's time does not grow with the tenant's intents."""
+    found, rows = _page(session, scope, status, kind, search, limit, offset, capped=True)
     if not rows:
         return found
     by_row = {r.id: r.intent_id for r in rows}
@@ -123,7 +125,16 @@ def table_page(session: Session, scope: Scope, *, status: str | None = None, kin
     return found
 
 
-def _page(session: Session, scope: Scope, status: str | None, kind: str | None, search: str | None, limit: int, offset: int) -> tuple[dict, list[Intent]]:
+NEWEST_FIRST = (Intent.created_at.desc(), Intent.id.desc())
+
+
+def table_statements(scope: Scope, *, status: str | None = None, kind: str | None = None, search: str | None = None, limit: int = 25, offset: int = 0) -> tuple[Select, Select]:
+    """The room's two reads of a page: its capped count and its rows (bench/ui.py explains both)."""
+    where = _filters(scope, status, kind, search)
+    return _capped_count(where, offset), _rows(where, limit, offset)
+
+
+def _filters(scope: Scope, status: str | None, kind: str | None, search: str | None) -> list:
     where = [Intent.tenant_id == scope.tenant_id, Intent.mode == scope.mode]
     if status:
         where.append(Intent.status == status)
@@ -131,6 +142,25 @@ def _page(session: Session, scope: Scope, status: str | None, kind: str | None, 
         where.append(Intent.kind == kind)
     if search:
         where.append(or_(Intent.intent_id == search, Intent.id == search))
-    total = session.execute(select(func.count()).select_from(Intent).where(*where)).scalar_one()
-    rows = session.execute(select(Intent).where(*where).order_by(Intent.created_at.desc(), Intent.id.desc()).limit(limit).offset(offset)).scalars().all()
-    return page([summary(r) for r in rows], total, limit, offset), list(rows)
+    return where
+
+
+def _rows(where: list, limit: int, offset: int) -> Select:
+    return select(Intent).where(*where).order_by(*NEWEST_FIRST).limit(limit).offset(offset)
+
+
+def _capped_count(where: list, offset: int) -> Select:
+    return capped_count_query(select(Intent.id).where(*where).order_by(*NEWEST_FIRST), offset)
+
+
+def _page(session: Session, scope: Scope, status: str | None, kind: str | None, search: str | None, limit: int, offset: int, capped: bool = False) -> tuple[dict, list[Intent]]:
+    """A page and its rows; `capped`: the room's count (see `table_page`), else the API's exact one."""
+    where = _filters(scope, status, kind, search)
+    rows = list(session.execute(_rows(where, limit, offset)).scalars().all())
+    data = [summary(r) for r in rows]
+    if not capped:
+        return page(data, session.execute(select(func.count()).select_from(Intent).where(*where)).scalar_one(), limit, offset), rows
+    total, exact = capped_total(session.execute(_capped_count(where, offset)).scalar_one(), offset)
+    found = page(data, total, limit, offset) | {"total_exact": exact}
+    found["has_more"] = found["has_more"] or not exact
+    return found, rows

@@ -223,9 +223,11 @@ def choice_select(value, choices: Sequence[str], on_change, test_id: str, aria: 
     )
 
 
-def count_text(count: rx.Var[int], noun: str, test_id: str) -> rx.Component:
-    """`12 accounts`: a count for a toolbar, quiet and tabular."""
-    return rx.text(count.to_string() + f" {noun}", size="1", color_scheme="gray", font_family=MONO, data_testid=test_id)
+def count_text(count: rx.Var[int], noun: str, test_id: str, exact: rx.Var[bool] | None = None) -> rx.Component:
+    """`12 accounts`: a count for a toolbar, quiet and tabular; `10,000+ intents` when `exact`
+    says the count is a lower bound."""
+    shown = count.to_string() if exact is None else count.to_string() + rx.cond(exact, "", "+")
+    return rx.text(shown + f" {noun}", size="1", color_scheme="gray", font_family=MONO, data_testid=test_id)
 
 
 def refresh_icon(on_click, title: str = "Refresh", test_id: str | None = None) -> rx.Component:

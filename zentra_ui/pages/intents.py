@@ -142,7 +142,7 @@ def _toolbar() -> rx.Component:
         saved_filters_bar(S),
         rx.spacer(),
         as_of(S.refreshed_at),
-        count_text(S.total, "intents", "intents-total"),
+        count_text(S.total, "intents", "intents-total", exact=S.total_exact),
         refresh_icon(S.refresh, test_id="refresh"),
         align="center",
         width="100%",
