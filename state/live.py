@@ -16,6 +16,7 @@ from state.intents import IntentsState
 from state.reconciliation import ReconciliationState
 from state.reviews import ExpiringHoldsState, ReviewsState
 from state.sandbox import SandboxState
+from state.screening import ScreeningState
 from state.session import SessionState
 from state.webhooks import EndpointState, WebhooksState
 
@@ -63,5 +64,7 @@ class LiveState(SessionState):
             await (await self.get_state(WebhooksState))._fetch()
         elif page.startswith("/webhooks/"):
             await (await self.get_state(EndpointState))._fetch()
+        elif page == "/screening":
+            await (await self.get_state(ScreeningState)).refresh_live(events)
         elif page == "/reconciliation" and any(str(e.get("type", "")).startswith("reconciliation.") for e in events):
             await (await self.get_state(ReconciliationState))._fetch()

@@ -21,6 +21,7 @@ from zentra_ui.pages import (
     reconciliation,
     reviews,
     sandbox,
+    screening,
     signin,
     webhook,
     webhooks,
@@ -75,5 +76,5 @@ async def live_push(app: rx.App) -> None:
 
 app.register_lifespan_task(live_push)
 
-for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance, reconciliation, sandbox):
+for module in (home, signin, accounts, account, evidence, events, webhooks, webhook, policy, intents, reviews, finance, reconciliation, sandbox, screening):
     app.add_page(module.page, route=module.ROUTE, title=module.TITLE, on_load=module.ON_LOAD)

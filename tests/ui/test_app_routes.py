@@ -12,6 +12,6 @@ def test_the_api_and_its_sandbox_participants_answer_their_paths(path):
     assert to_api(path)
 
 
-@pytest.mark.parametrize("path", ["/", "/sandbox", "/sandbox/", "/webhooks", "/v1x", "/sandboxes", "/intents"])
+@pytest.mark.parametrize("path", ["/", "/sandbox", "/sandbox/", "/webhooks", "/v1x", "/sandboxes", "/intents", "/screening"])
 def test_every_room_is_the_operations_rooms_own(path):
     assert not to_api(path)

@@ -28,6 +28,7 @@ ROOMS = (
     ("/evidence", "Evidence"),
     ("/accounts", "Accounts"),
     ("/policy", "Policy"),
+    ("/screening", "Screening"),
     ("/events", "Events"),
 )
 REVIEW_AMOUNT = 1_500_000  # over the default policy's review threshold (1,000,000 minor units)

@@ -29,6 +29,7 @@ ROOMS = (
     ("Reconciliation", "/reconciliation", "git-compare-arrows", SessionState.permissions.contains("reconciliation.view")),
     ("Evidence", "/evidence", "shield-check", SessionState.can_view_audit),
     ("Policy", "/policy", "scroll-text", SessionState.permissions.contains("policy.view")),
+    ("Screening", "/screening", "scan-search", SessionState.permissions.contains("screening.view")),
     ("Sandbox", "/sandbox", "flask-conical", SessionState.permissions.contains("sandbox.view")),
 )
 
