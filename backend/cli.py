@@ -10,9 +10,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from backend.api import shutdown
 from backend.config import Settings
 from backend.db import transactions
-from backend.events.nats_server import nats_for
+from backend.events.nats_server import nats_for, stop_embedded
 from backend.evidence.signing import KeyFormatError, resolve_public_key
 from backend.evidence.verification import verify_packet
 from backend.operators.directory import Login, issue_admin_login
@@ -31,6 +32,7 @@ def _api(args: argparse.Namespace) -> int:
     # Sandbox providers are reached, and call back, at this server's own address.
     os.environ.setdefault("ZENTRA_API_URL", f"http://{args.host}:{args.port}")
     with nats_for(runtime.settings):  # the workers' relay reads ZENTRA_NATS_URL from the environment
+        shutdown.enforce(stop_embedded)
         # A bounded graceful shutdown: a request stuck on a slow peer must not keep the process up.
         uvicorn.run("backend.api.asgi:build", factory=True, host=args.host, port=args.port, log_level="warning", workers=workers, timeout_graceful_shutdown=10)
     return 0

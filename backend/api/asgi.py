@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from backend.api import shutdown
 from backend.api.app import create_api
 from backend.maintenance import run_forever
 from backend.runtime import current
@@ -24,6 +25,7 @@ def build():
     async def lifespan(_app):
         task = asyncio.create_task(run_forever(runtime), name="zentra-upkeep")
         yield
+        shutdown.begin()
         await stop_upkeep(task)
 
     app.router.lifespan_context = lifespan

@@ -133,21 +133,34 @@ def stop_leftover(store_dir: Path) -> None:
         (store_dir / name).unlink(missing_ok=True)
 
 
+_embedded: EmbeddedNats | None = None  # the server `nats_for` runs in this process
+
+
 @contextlib.contextmanager
 def nats_for(settings: Settings) -> Iterator[str]:
     """The NATS URL of this run: `ZENTRA_NATS_URL` when set; otherwise an embedded server under
     the data dir for the duration of the block, exported as `ZENTRA_NATS_URL` so that child
     processes (the Reflex backend, uvicorn workers) relay to it, with SIGTERM turned into
     SystemExit so that the server is stopped on the way out."""
+    global _embedded
     if settings.nats_url:
         yield settings.nats_url
         return
     with EmbeddedNats(settings.data_dir) as server, _exit_on_sigterm():
-        os.environ["ZENTRA_NATS_URL"] = server.url
+        os.environ["ZENTRA_NATS_URL"], _embedded = server.url, server
         try:
             yield server.url
         finally:
             os.environ.pop("ZENTRA_NATS_URL", None)
+            _embedded = None
+
+
+def stop_embedded() -> None:
+    """Stop the embedded server `nats_for` runs in this process, if any (from any thread: for a
+    process that must exit without unwinding, see backend.api.shutdown)."""
+    server = _embedded
+    if server is not None:
+        server.stop()
 
 
 def _die_with_parent() -> None:

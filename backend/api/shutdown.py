@@ -1,0 +1,42 @@
+"""A deadline on shutting down `zentra api`: a worker that has begun to stop but is still there
+after SHUTDOWN_DEADLINE_SECONDS (a task that ignores cancellation, a thread blocked for good) is
+ended, after printing every thread's stack, so an operator's SIGTERM always ends the process
+and the stacks say where it was stuck. It watches the serving process itself (one worker, as
+SQLite requires); with several workers, uvicorn's supervisor stops its children."""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+import threading
+import time
+from typing import Callable
+
+SHUTDOWN_DEADLINE_SECONDS = 30.0
+EXIT_STUCK = 70  # EX_SOFTWARE: the process did not stop by itself
+
+_started = threading.Event()
+
+
+def begin() -> None:
+    """Mark that this process's worker has begun to shut down (its lifespan is ending)."""
+    _started.set()
+
+
+def enforce(on_expiry: Callable[[], None], deadline: float = SHUTDOWN_DEADLINE_SECONDS) -> threading.Thread:
+    """Watch in a daemon thread: once `begin()` was called, wait `deadline` seconds; if the
+    process is still running then, print every thread's stack to stderr, run `on_expiry` (stop
+    what would outlive the process) and exit with EXIT_STUCK."""
+
+    def watch() -> None:
+        _started.wait()
+        time.sleep(deadline)
+        print(f"zentra api: still shutting down after {deadline:g} s; every thread's stack follows", file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        on_expiry()
+        os._exit(EXIT_STUCK)
+
+    watcher = threading.Thread(target=watch, name="zentra-shutdown-deadline", daemon=True)
+    watcher.start()
+    return watcher
