@@ -6,6 +6,7 @@ SQLite requires); with several workers, uvicorn's supervisor stops its children.
 
 from __future__ import annotations
 
+import asyncio
 import faulthandler
 import os
 import sys
@@ -17,10 +18,17 @@ SHUTDOWN_DEADLINE_SECONDS = 30.0
 EXIT_STUCK = 70  # EX_SOFTWARE: the process did not stop by itself
 
 _started = threading.Event()
+_loop: asyncio.AbstractEventLoop | None = None
 
 
 def begin() -> None:
-    """Mark that this process's worker has begun to shut down (its lifespan is ending)."""
+    """Mark that this process's worker has begun to shut down (its lifespan is ending; call it on
+    the worker's event loop, whose pending tasks the deadline then names)."""
+    global _loop
+    try:
+        _loop = asyncio.get_running_loop()
+    except RuntimeError:
+        _loop = None
     _started.set()
 
 
@@ -34,9 +42,25 @@ def enforce(on_expiry: Callable[[], None], deadline: float = SHUTDOWN_DEADLINE_S
         time.sleep(deadline)
         print(f"zentra api: still shutting down after {deadline:g} s; every thread's stack follows", file=sys.stderr, flush=True)
         faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        _print_pending_tasks()
         on_expiry()
         os._exit(EXIT_STUCK)
 
     watcher = threading.Thread(target=watch, name="zentra-shutdown-deadline", daemon=True)
     watcher.start()
     return watcher
+
+
+def _print_pending_tasks() -> None:
+    """The event loop's tasks that never finished (where a coroutine ignores its cancellation),
+    read from this thread while the loop waits: a best effort, never in the way of the exit."""
+    loop = _loop
+    if loop is None:
+        return
+    try:
+        for task in list(asyncio.all_tasks(loop)):
+            print(f"pending task {task.get_name()}:", file=sys.stderr)
+            task.print_stack(limit=12, file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - the loop may change under us; the exit must happen
+        print(f"(could not list the pending tasks: {exc!r})", file=sys.stderr)
+    sys.stderr.flush()
