@@ -105,7 +105,8 @@ class Lane:
         try:
             while True:
                 try:
-                    job = await asyncio.wait_for(self.queue.get(), LANE_IDLE_SECONDS)
+                    async with asyncio.timeout(LANE_IDLE_SECONDS):  # not wait_for: see _due_forever
+                        job = await self.queue.get()
                 except TimeoutError:
                     if self.queue.empty() and self.taken == 0:
                         return
@@ -290,8 +291,11 @@ class Dispatcher:
                 await self._claim_due()
             except Exception:  # noqa: BLE001 - a failed pass is logged and retried
                 log.exception("webhook due pass failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that
+            # arrives as its awaitable completes (cpython gh-86296), and this loop would go on.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+                async with asyncio.timeout(self.settings.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def _claim_due(self) -> None:
