@@ -203,7 +203,9 @@ def test_refused_signatures_change_nothing_and_are_recorded(api, api_url, runtim
         assert record.scope == "POST /v1/providers/{provider_id}/callbacks" and record.request_id
 
 
-@pytest.mark.parametrize("skew", [-301, 301, -3600, 10**9])
+# A timestamp ahead of the server's clock comes closer while the request is in flight: +330, not
+# +301, so a request that takes over a second on a loaded machine is still outside the window.
+@pytest.mark.parametrize("skew", [-301, 330, -3600, 10**9])
 def test_a_timestamp_outside_five_minutes_is_refused_and_recorded(api, api_url, runtime, tenant, provider, hold, skew):
     before = state(api, hold)
     r = deliver(api_url, provider, body(hold["id"]), timestamp=int(time.time()) + skew)
