@@ -61,6 +61,7 @@ from backend.encoding import dumps
 from backend.events import partition
 from backend.events.log import view
 from backend.events.stream import ensure_stream, subject
+from backend.timeouts import within
 
 log = logging.getLogger("zentra.relay")
 
@@ -268,11 +269,8 @@ class Publisher:
     async def _settled(self) -> None:
         deadline = time.monotonic() + ACK_TIMEOUT_SECONDS
         while not self._all_in.is_set() and not self.nc.is_closed and time.monotonic() < deadline:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that
-            # arrives as its awaitable completes (cpython gh-86296), and this loop would go on.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.1):
-                    await self._all_in.wait()
+                await within(0.1, self._all_in.wait())
 
     async def _on_ack(self, msg: Msg) -> None:
         batch, _, index = msg.subject[len(self.inbox) + 1 :].partition(".")

@@ -41,6 +41,7 @@ from backend.events.stream import STREAM, SUBJECTS, ensure_stream
 from backend.ratelimit.buckets import InProcessBuckets, Limit, TokenBuckets
 from backend.ratelimit.redis_buckets import RedisBuckets
 from backend.runtime import Runtime
+from backend.timeouts import within
 from backend.webhooks import delivery
 from backend.webhooks.addresses import Resolver, system_resolver
 from backend.webhooks.connections import Connections
@@ -105,8 +106,7 @@ class Lane:
         try:
             while True:
                 try:
-                    async with asyncio.timeout(LANE_IDLE_SECONDS):  # not wait_for: see _due_forever
-                        job = await self.queue.get()
+                    job = await within(LANE_IDLE_SECONDS, self.queue.get())
                 except TimeoutError:
                     if self.queue.empty() and self.taken == 0:
                         return
@@ -291,11 +291,8 @@ class Dispatcher:
                 await self._claim_due()
             except Exception:  # noqa: BLE001 - a failed pass is logged and retried
                 log.exception("webhook due pass failed")
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that
-            # arrives as its awaitable completes (cpython gh-86296), and this loop would go on.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.poll_seconds):
-                    await self._wake.wait()
+                await within(self.settings.poll_seconds, self._wake.wait())
             self._wake.clear()
 
     async def _claim_due(self) -> None:
