@@ -42,11 +42,4 @@ async def stop_upkeep(task: asyncio.Task, timeout: float = UPKEEP_STOP_SECONDS) 
         if not task.cancelled() and task.exception() is not None:
             log.error("upkeep ended with an error", exc_info=task.exception())
         return
-    for pending in asyncio.all_tasks():
-        if pending is not asyncio.current_task():
-            log.warning("upkeep still stopping after %.0f s: %s", timeout, "".join(_stack_of(pending)))
-
-
-def _stack_of(task: asyncio.Task) -> list[str]:
-    frames = task.get_stack(limit=8)
-    return [f"{task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name}); " for frame in frames] or [f"{task.get_name()} (no frame); "]
+    log.warning("upkeep still stopping after %.0f s:\n%s", timeout, shutdown.pending_tasks(asyncio.get_running_loop(), asyncio.current_task()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import faulthandler
+import io
 import os
 import sys
 import threading
@@ -51,16 +52,25 @@ def enforce(on_expiry: Callable[[], None], deadline: float = SHUTDOWN_DEADLINE_S
     return watcher
 
 
+def pending_tasks(loop: asyncio.AbstractEventLoop, leave_out: asyncio.Task | None = None) -> str:
+    """Every unfinished task of `loop` but `leave_out`, each named with its stack: where a
+    coroutine is waiting, or ignoring its cancellation."""
+    out = io.StringIO()
+    for task in list(asyncio.all_tasks(loop)):
+        if task is not leave_out:
+            out.write(f"pending task {task.get_name()}:\n")
+            task.print_stack(limit=12, file=out)
+    return out.getvalue()
+
+
 def _print_pending_tasks() -> None:
-    """The event loop's tasks that never finished (where a coroutine ignores its cancellation),
-    read from this thread while the loop waits: a best effort, never in the way of the exit."""
+    """`pending_tasks` of the worker's loop, read from this thread while the loop waits: a best
+    effort, never in the way of the exit."""
     loop = _loop
     if loop is None:
         return
     try:
-        for task in list(asyncio.all_tasks(loop)):
-            print(f"pending task {task.get_name()}:", file=sys.stderr)
-            task.print_stack(limit=12, file=sys.stderr)
+        print(pending_tasks(loop), file=sys.stderr, end="")
     except Exception as exc:  # noqa: BLE001 - the loop may change under us; the exit must happen
         print(f"(could not list the pending tasks: {exc!r})", file=sys.stderr)
     sys.stderr.flush()
