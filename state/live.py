@@ -13,6 +13,7 @@ from state.evidence import EvidenceState
 from state.finance import FinanceState
 from state.home import HomeState
 from state.intents import IntentsState
+from state.pushed import any_of_type
 from state.reconciliation import ReconciliationState
 from state.reviews import ExpiringHoldsState, ReviewsState
 from state.sandbox import SandboxState
@@ -66,5 +67,5 @@ class LiveState(SessionState):
             await (await self.get_state(EndpointState))._fetch()
         elif page == "/screening":
             await (await self.get_state(ScreeningState)).refresh_live(events)
-        elif page == "/reconciliation" and any(str(e.get("type", "")).startswith("reconciliation.") for e in events):
+        elif page == "/reconciliation" and any_of_type(events, "reconciliation."):
             await (await self.get_state(ReconciliationState))._fetch()

@@ -34,6 +34,7 @@ from backend.runtime import current
 from state.display import PAGE_SIZE, UTC, clock, hold_row, money, stamp
 from state.holds import HoldDialog
 from state.paging import OffsetPages
+from state.pushed import any_of_type
 from state.saved_filters import SavedFilters
 from state.session import SessionState, call, read
 
@@ -608,7 +609,7 @@ class ExpiringHoldsState(OffsetPages, HoldDialog, SessionState):
         return await self._fetch()
 
     async def refresh_live(self, events: list[dict]) -> None:
-        if any(str(e.get("type") or "").startswith("hold.") for e in events):
+        if any_of_type(events, "hold."):
             await self._fetch()
 
     def _hold_done(self, hold_id: str, action: str) -> None:

@@ -19,6 +19,7 @@ from backend.sandbox.traffic_dial import MAX_RATE, MIN_RATE
 from state.acting import Acting
 from state.display import PAGE_SIZE, UTC, stamp
 from state.paging import OffsetPages
+from state.pushed import any_of_type
 from state.session import SessionState, call
 
 COUNT_EVERY = 2.0  # seconds between reads for traffic alone
@@ -138,7 +139,7 @@ class SandboxState(Acting, OffsetPages, SessionState):
         at once, and for the traffic's own events (the dial's count) at most every
         `COUNT_EVERY` seconds: a fast dial must not turn every push into a full read."""
         now = time.monotonic()
-        if any(str(e.get("type", "")).startswith("sandbox.") for e in events) or now - self._read_at >= COUNT_EVERY:
+        if any_of_type(events, "sandbox.") or now - self._read_at >= COUNT_EVERY:
             self._read_at = now
             await self._fetch()
 

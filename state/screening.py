@@ -17,6 +17,7 @@ from backend.screening.customers import KYC_STATUSES, list_customers
 from backend.screening.lists import list_lists
 from state.display import PAGE_SIZE, UTC, clock, page_label, stamp
 from state.paging import OffsetPages, next_offset, prev_offset
+from state.pushed import any_of_type
 from state.session import SessionState, read
 
 ANY = "any"
@@ -50,7 +51,7 @@ def customer_row(view: dict, zone: str = UTC) -> dict[str, str]:
 
 def touches_screening(events: list[dict]) -> bool:
     """Whether a pushed burst changed what the room shows (a list loaded, a customer changed)."""
-    return any(str(e.get("type", "")).startswith(LIVE_PREFIXES) for e in events)
+    return any_of_type(events, *LIVE_PREFIXES)
 
 
 class ScreeningState(OffsetPages, SessionState):
