@@ -193,7 +193,8 @@ def fact(name: str, value, mono_value: bool = True, test_id: str | None = None) 
 
 
 def titled_panel(title: str, *body: rx.Component, hint: str = "") -> rx.Component:
-    """A panel for one task: its label, a gray line on what it does, then its controls."""
+    """A panel for one task or one list: its label, a gray line on what it does or shows, then
+    its controls or its table."""
     intro = [rx.text(hint, size="2", color_scheme="gray")] if hint else []
     return panel(rx.vstack(label(title), *intro, *body, spacing="3", width="100%"))
 

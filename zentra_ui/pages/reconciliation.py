@@ -29,7 +29,6 @@ from zentra_ui.components.ui import (
     notice_callout,
     paged_panel,
     pager,
-    panel,
     refresh_icon,
     status_badge,
     table_or_note,
@@ -137,15 +136,11 @@ def _run_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _runs() -> rx.Component:
-    return panel(
-        rx.vstack(
-            label("Runs"),
-            rx.text("Imported reports, and one continuous run per provider and day: its settlements as callbacks recorded them, and how many a report has matched so far.", size="1", color_scheme="gray"),
-            table_or_note(RUN_HEADERS, R.runs, _run_row, "No reconciliation run yet: import a provider's report."),
-            pager(R.runs_range, R.runs_has_prev, R.runs_has_next, R.runs_prev, R.runs_next, "recon-runs"),
-            spacing="2",
-            width="100%",
-        )
+    return titled_panel(
+        "Runs",
+        table_or_note(RUN_HEADERS, R.runs, _run_row, "No reconciliation run yet: import a provider's report."),
+        pager(R.runs_range, R.runs_has_prev, R.runs_has_next, R.runs_prev, R.runs_next, "recon-runs"),
+        hint="Imported reports, and one continuous run per provider and day: its settlements as callbacks recorded them, and how many a report has matched so far.",
     )
 
 

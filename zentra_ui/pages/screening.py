@@ -18,11 +18,11 @@ from zentra_ui.components.ui import (
     mono,
     paged_panel,
     pager,
-    panel,
     refresh_icon,
     search_box,
     status_badge,
     table_or_note,
+    titled_panel,
     when_text,
 )
 
@@ -82,15 +82,11 @@ def _toolbar() -> rx.Component:
 
 
 def _lists() -> rx.Component:
-    return panel(
-        rx.vstack(
-            label("Screening lists"),
-            rx.text("The current version of each list; every intent's counterparty is screened against all of them before money moves. Load a list with POST /v1/screening/lists.", size="1", color_scheme="gray"),
-            table_or_note(LIST_HEADERS, S.lists, _list, "No screening list loaded yet: intents are screened against nothing."),
-            pager(S.lists_range, S.lists_has_prev, S.lists_has_next, S.lists_prev, S.lists_next, "screening-lists"),
-            spacing="2",
-            width="100%",
-        )
+    return titled_panel(
+        "Screening lists",
+        table_or_note(LIST_HEADERS, S.lists, _list, "No screening list loaded yet: intents are screened against nothing."),
+        pager(S.lists_range, S.lists_has_prev, S.lists_has_next, S.lists_prev, S.lists_next, "screening-lists"),
+        hint="The current version of each list; every intent's counterparty is screened against all of them before money moves. Load a list with POST /v1/screening/lists.",
     )
 
 
