@@ -48,6 +48,15 @@ def update_totals(conn: Connection, table: Table, rows: list[tuple[str, int, int
             )
 
 
+def add_to_totals(conn: Connection, table: Table, rows: list[tuple[str, int, int, int, int]]) -> None:
+    """Add each `(id, debits_posted, credits_posted, debits_pending, credits_pending)` change to
+    the row's totals, one row after another in the order given (the caller's lock order)."""
+    if not rows:
+        return
+    stmt = update(table).where(table.c.id == bindparam("b_id")).values({n: table.c[n] + bindparam(f"b_{n}") for n in TOTALS})
+    conn.execute(stmt, [{"b_id": r[0], **{f"b_{n}": v for n, v in zip(TOTALS, r[1:])}} for r in rows])
+
+
 def update_by_id(conn: Connection, table: Table, columns: dict[str, str], rows: list[tuple]) -> None:
     """Set `columns` (name -> PostgreSQL type) of each `(id, *values)` row of `table`."""
     if not rows:

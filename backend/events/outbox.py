@@ -1,4 +1,8 @@
-"""Write events in the same transaction as the change they describe (the outbox pattern)."""
+"""Write events in the same transaction as the change they describe (the outbox pattern).
+
+Events are written at the transaction's tail (backend.db.commit_tail), after every other write,
+so the commit-order lock below is held only for their insert and the commit.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
+from backend.db import commit_tail
 from backend.db.bulk import insert_rows
 from backend.db.tables import Event
 from backend.encoding import dumps
@@ -16,19 +21,21 @@ from backend.ids import new_id
 from backend.tenancy.scope import Scope
 
 
-def _in_commit_order(session: Session, scope: Scope) -> None:
+def _in_commit_order(session: Session, scopes: list[tuple[str, str]]) -> None:
     """Make `seq` order equal commit order within a tenant and mode.
 
     A sequence hands out numbers at insert time, so on PostgreSQL a transaction that inserted
     earlier could commit later, behind a reader's `after` cursor, and be skipped for good. A
     transaction-scoped advisory lock per tenant and mode, taken just before the insert and held
     to commit, closes that window; it only orders the tail of transactions that emit events for
-    the same tenant. SQLite already commits one writer at a time.
+    the same tenant. A transaction writing for several tenants takes their locks in key order.
+    SQLite already commits one writer at a time.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.sha256(f"zentra.events|{scope.tenant_id}|{scope.mode}".encode()).digest()
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)})
+    keys = sorted(int.from_bytes(hashlib.sha256(f"zentra.events|{tenant}|{mode}".encode()).digest()[:8], "big", signed=True) for tenant, mode in scopes)
+    for key in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 @dataclass
@@ -44,24 +51,32 @@ class PendingEvent:
 
 
 def record(session: Session, scope: Scope, events: list[PendingEvent]) -> None:
-    """Insert `events` for `scope` in one statement, in order."""
-    if not events:
-        return
-    _in_commit_order(session, scope)
-    insert_rows(
-        session.connection(),
-        Event.__table__,
-        [
-            {
-                "id": e.id,
-                "tenant_id": scope.tenant_id,
-                "mode": scope.mode,
-                "type": e.type,
-                "object_id": e.object_id,
-                "data_json": dumps(e.data).decode(),
-                "correlation_id": e.correlation_id,
-                "occurred_at": e.occurred_at,
-            }
-            for e in events
-        ],
-    )
+    """Write `events` for `scope` with the transaction, after everything recorded before them
+    (each is encoded now, so a later change to its data dict cannot change what was recorded)."""
+    for e in events:
+        row = {
+            "id": e.id,
+            "tenant_id": scope.tenant_id,
+            "mode": scope.mode,
+            "type": e.type,
+            "object_id": e.object_id,
+            "data_json": dumps(e.data).decode(),
+            "correlation_id": e.correlation_id,
+            "occurred_at": e.occurred_at,
+        }
+        commit_tail.defer(session, EVENTS, row)
+
+
+def unwritten_objects(session: Session) -> set[str]:
+    """Objects with events recorded in this transaction and not yet in the table (their events
+    are as unpublished as any row the table shows)."""
+    return {row["object_id"] for row in commit_tail.pending(session, EVENTS)}
+
+
+def _write(session: Session, rows: list[dict]) -> None:
+    """Insert every deferred event in one statement, in the order they were recorded."""
+    _in_commit_order(session, list({(row["tenant_id"], row["mode"]) for row in rows}))
+    insert_rows(session.connection(), Event.__table__, rows)
+
+
+EVENTS = commit_tail.Step("events", rank=20, run=_write)

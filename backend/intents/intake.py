@@ -39,7 +39,6 @@ def create_intent(session: Session, trace: Trace, request: IntentRequest) -> Int
     source = _locked_account(session, trace.scope, request.source, "source", request.currency)
     destination = _destination(session, trace.scope, request, source)
     intent = _insert(session, trace, request, destination)
-    money.lock_accounts(session, trace.scope, intent, trace.now, settling=False)
     lifecycle.enter(session, trace, intent)
     decision = judge(session, trace, intent)
     _route_decision(session, trace, intent, decision)

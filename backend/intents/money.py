@@ -28,16 +28,16 @@ RESERVATION_TTL = timedelta(days=7)
 EXTERNAL_ROLE = {"payout": "payouts", "card_authorization": "card_network"}
 
 
-def lock_accounts(session: Session, scope: Scope, intent: Intent, now: datetime, *, settling: bool) -> None:
-    """Lock, in id order (the ledger's own order), every account the intent's next money step
-    touches, before that step writes its first event. An event takes the tenant's commit-order
-    lock (backend.events.outbox) until commit; a row lock taken after it, against a posting that
-    holds the row and waits for that lock, would deadlock."""
-    ids = {intent.source_account_id, system_account(session, scope, "holds", intent.currency, now)}
+def lock_accounts(session: Session, intents: list[Intent], *, settling: bool) -> None:
+    """Lock, in id order (the ledger's own order), the balance-limited accounts the intents' next
+    money steps touch (their sources, and their destinations when settling), before any of the
+    steps' services locks one of them: two intents between the same two customer accounts in
+    opposite directions then queue rather than deadlock. The tenant's clearing accounts are not
+    limited and not locked here (backend.ledger.book adds to them at commit)."""
+    ids = {i.source_account_id for i in intents}
     if settling:
-        ids.add(system_account(session, scope, "settlement", intent.currency, now))
-        ids.add(intent.destination_account_id or system_account(session, scope, EXTERNAL_ROLE[intent.kind], intent.currency, now))
-    session.execute(select(Account.id).where(Account.id.in_(sorted(ids))).order_by(Account.id).with_for_update()).all()
+        ids.update(i.destination_account_id for i in intents if i.destination_account_id)
+    session.execute(select(Account.id).where(Account.id.in_(sorted(ids)), Account.allow_negative.is_(False)).order_by(Account.id).with_for_update()).all()
 
 
 def reserve(session: Session, scope: Scope, intent: Intent, now: datetime) -> dict:

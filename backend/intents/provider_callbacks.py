@@ -7,8 +7,8 @@ to is heard. A settlement may arrive before the router recorded the provider's a
 provider is fast, the router's commit slow): the callback itself proves the routing, so the intent
 is marked `routed` by it first. A callback for a state already left is refused as
 `invalid_state_transition`, which the runtime records as `stale` without changing anything.
-Each handler locks the accounts its money step touches before it writes its first event (see
-`money.lock_accounts`).
+Each handler locks the limited accounts its money step touches, in id order, before the ledger's
+services do (see `money.lock_accounts`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def settled(session: Session, scope: Scope, callback: Callback, now: datetime) -
     """The provider moved the money: capture the hold and settle through to the destination."""
     trace = _trace(scope, callback, now)
     intent = _routed_intent(session, callback)
-    money.lock_accounts(session, scope, intent, now, settling=True)
+    money.lock_accounts(session, [intent], settling=True)
     _ensure_routed(session, trace, intent, callback.provider_id)
     lifecycle.move(session, trace, intent, "synchronized", reason=f"{callback.type} (sequence {callback.sequence})", data={"provider_id": callback.provider_id})
     why = f"{callback.type} from provider {callback.provider_id} (sequence {callback.sequence})"
@@ -63,7 +63,7 @@ def failed(session: Session, scope: Scope, callback: Callback, now: datetime) ->
     """The provider could not move the money: release the reservation and end the intent."""
     trace = _trace(scope, callback, now)
     intent = _routed_intent(session, callback)
-    money.lock_accounts(session, scope, intent, now, settling=False)
+    money.lock_accounts(session, [intent], settling=False)
     _ensure_routed(session, trace, intent, callback.provider_id)
     reason = str(callback.fields.get("failure_reason") or "failed_at_provider")[:200]
     lifecycle.move(session, trace, intent, "failed", reason=reason, data={"provider_id": callback.provider_id})
@@ -76,7 +76,7 @@ def reversed_(session: Session, scope: Scope, callback: Callback, now: datetime)
     """The provider took the money back (a refund or chargeback): swap every settled posting."""
     trace = _trace(scope, callback, now)
     intent = _routed_intent(session, callback)
-    money.lock_accounts(session, scope, intent, now, settling=True)
+    money.lock_accounts(session, [intent], settling=True)
     reason = str(callback.fields.get("reason") or "reversed_by_provider")[:200]
     lifecycle.move(session, trace, intent, "reversed", reason=reason, data={"provider_id": callback.provider_id})
     created = money.reverse(session, scope, intent, f"{callback.type} from provider {callback.provider_id}: {reason}", now)

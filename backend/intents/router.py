@@ -8,6 +8,12 @@ or cannot be reached is failed over to the next one; every attempt, with its dur
 is kept on the intent (its evidence names every provider tried) and counts towards that
 provider's health. A worker that dies mid-batch loses nothing: the lease expires and the intents
 are routed again (providers take the intent's id as their idempotency key).
+
+A batch's outcomes are written in one transaction: its intents' rows are locked first, in id
+order, then the providers' and the failed intents' accounts, so the batch waits for a callback
+holding one of them rather than deadlocking with it; events and clearing-account totals come at
+commit (backend.db.commit_tail). One intent's outcome that cannot be written is rolled back to
+its savepoint and routed again after its lease.
 """
 
 from __future__ import annotations
@@ -93,17 +99,37 @@ def _with_callback(submission: Submission, api_url: str, provider_id: str) -> Su
     return Submission(**{**submission.__dict__, "callback_url": f"{api_url}/v1/providers/{provider_id}/callbacks"})
 
 
-def settle_routing(session: Session, due: Due, attempts: list[Outcome], now: datetime) -> str:
-    """Write one intent's routing outcome; answers the state it ends in."""
-    intent = session.execute(select(Intent).where(Intent.id == due.row_id).with_for_update()).scalar_one()
-    for attempt in attempts:
-        routes.record_health(session, attempt.provider_id, attempt.result == "accepted", now)
+def settle_routings(session: Session, outcomes: list[tuple[Due, list[Outcome]]], now: datetime) -> dict[str, str]:
+    """Write a batch's routing outcomes; answers the state each intent ends in, by row id."""
+    ids = sorted(due.row_id for due, _ in outcomes)
+    intents = {i.id: i for i in session.execute(select(Intent).where(Intent.id.in_(ids)).order_by(Intent.id).with_for_update()).scalars()}
+    routes.record_outcomes(session, [(a.provider_id, a.result == "accepted") for _, attempts in outcomes for a in attempts], now)
+    failing = [intents[due.row_id] for due, attempts in outcomes if intents[due.row_id].status == "ledgered" and not _accepted(attempts)]
+    if failing:
+        money.lock_accounts(session, failing, settling=False)
+    ended = {}
+    for due, attempts in outcomes:
+        intent = intents[due.row_id]
+        try:
+            with session.begin_nested():
+                ended[intent.id] = _settle(session, intent, due, attempts, now)
+        except ZentraError:
+            log.exception("routing outcome of %s could not be written; it will be routed again after its lease", due.row_id)
+    return ended
+
+
+def _accepted(attempts: list[Outcome]) -> Outcome | None:
+    return next((a for a in attempts if a.result == "accepted"), None)
+
+
+def _settle(session: Session, intent: Intent, due: Due, attempts: list[Outcome], now: datetime) -> str:
+    """One intent's routing outcome; answers the state it ends in."""
     history = orjson.loads(intent.routing_json)
     intent.routing_json = orjson.dumps([*history, *(a.to_dict() for a in attempts)]).decode()
     if intent.status != "ledgered":
         return intent.status  # a callback confirmed it first, or it was decided meanwhile
     trace = Trace(due.scope, now, None, ROUTE)
-    accepted = next((a for a in attempts if a.result == "accepted"), None)
+    accepted = _accepted(attempts)
     decision = {"corridor": intent.corridor, "tried": [a.provider_id for a in attempts]}
     if accepted is not None:
         intent.provider_id, intent.next_action_at = accepted.provider_id, None
@@ -111,20 +137,10 @@ def settle_routing(session: Session, due: Due, attempts: list[Outcome], now: dat
         return intent.status
     code = "route_failed" if attempts else "no_route"
     message = f"no provider of corridor {intent.corridor} accepted the intent" if attempts else f"no route serves corridor {intent.corridor}"
-    money.lock_accounts(session, due.scope, intent, now, settling=False)
     intent.failure_code, intent.failure_message, intent.next_action_at = code, message, None
     lifecycle.move(session, trace, intent, "failed", reason=code, data=decision)
     money.release(session, due.scope, intent, message, intent.intent_id, now)
     return intent.status
-
-
-def _settle_one(runtime: Runtime, due: Due, attempts: list[Outcome], now: datetime) -> None:
-    """One intent's outcome in a transaction of its own: a batch would take a second intent's
-    row locks after the first one's events, behind the tenant's commit-order lock."""
-    try:
-        transactions.write(runtime.db, lambda s: settle_routing(s, due, attempts, now))
-    except ZentraError:
-        log.exception("routing outcome of %s could not be written; it will be routed again after its lease", due.row_id)
 
 
 async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BATCH) -> int:
@@ -135,8 +151,7 @@ async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BA
         return 0
     outcomes = await asyncio.gather(*(offer(client, due, api_url, runtime.now()) for due in claimed))
     now = runtime.now()
-    for due, attempts in zip(claimed, outcomes):
-        await run_in_threadpool(_settle_one, runtime, due, attempts, now)
+    await run_in_threadpool(transactions.write, runtime.db, lambda s: settle_routings(s, list(zip(claimed, outcomes)), now))
     return len(claimed)
 
 

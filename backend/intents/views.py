@@ -9,6 +9,7 @@ from sqlmodel import Session
 from backend.clock import to_iso
 from backend.db.tables import AuditRecord, Event, Intent, IntentTransition, Review
 from backend.errors import ZentraError
+from backend.events.outbox import unwritten_objects
 from backend.intents import money
 from backend.pagination import capped_count_query, capped_total, page
 from backend.tenancy.scope import Scope
@@ -30,6 +31,8 @@ def _states(session: Session, intent: Intent) -> list[dict]:
 
 def _event_stream(session: Session, intent: Intent) -> str:
     """`synchronized` once every event about the intent is on the stream, else `pending`."""
+    if intent.intent_id in unwritten_objects(session):
+        return "pending"
     where = (Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id, Event.published_at.is_(None))
     return "pending" if session.execute(select(Event.id).where(*where).limit(1)).first() else "synchronized"
 

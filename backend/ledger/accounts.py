@@ -54,7 +54,10 @@ def system_account(session: Session, scope: Scope, role: str, currency: str, now
     """The id of the tenant's `role` account for `currency`, created on first use.
 
     The id is derived from (tenant, mode, role, currency) so concurrent first uses insert the
-    same row and `ON CONFLICT DO NOTHING` keeps exactly one.
+    same row and `ON CONFLICT DO NOTHING` keeps exactly one. Like TigerBeetle's operator accounts,
+    these clearing accounts carry no balance limit: money only passes through them on the intent
+    runtime's fixed paths, so every intent's steps need not queue for their rows (see
+    backend.ledger.book).
     """
     digest = hashlib.sha256(f"{scope.tenant_id}|{scope.mode}|{role}|{currency}".encode()).hexdigest()[:30]
     account_id = f"acct_sys{digest}"
@@ -68,7 +71,7 @@ def system_account(session: Session, scope: Scope, role: str, currency: str, now
             currency=currency,
             account_type=role,
             normal_balance="credit",
-            allow_negative=False,
+            allow_negative=True,
             status="active",
             system_role=role,
             created_at=now,

@@ -1,24 +1,31 @@
-"""One ledger transaction's working set: the locked accounts and the rows it will write.
+"""One ledger transaction's working set: the accounts it moves and the rows it will write.
 
-Accounts are locked once, in id order, so concurrent transactions never deadlock on each other;
-balance changes are computed in memory by the pure rules, then written back with bulk statements
-(one INSERT per table, one UPDATE batch for the accounts) when the unit of work flushes.
+An account whose available balance is limited (it does not `allow_negative`) is locked, in id
+order, so concurrent transactions never deadlock on each other and the limit is checked against
+its true balance. An account without a limit, such as the tenant's clearing accounts that every
+intent passes through, is read without a lock: nothing is decided on its balance, so its changes
+are added to its totals at the transaction's tail (backend.db.commit_tail), and the row is locked
+only for the commit rather than for the whole transaction. Balance changes are computed in memory
+by the pure rules, then written back with bulk statements when the unit of work flushes.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from backend.db.bulk import insert_rows, update_totals
+from backend.db import commit_tail
+from backend.db.bulk import TOTALS, add_to_totals, insert_rows, update_totals
 from backend.db.tables import Account, Entry, PendingPosting, Posting
 from backend.events.outbox import PendingEvent, record
 from backend.ledger.balances import AccountBalance, Movement, apply
 from backend.tenancy.scope import Scope
 
+_COLUMNS = ("id", "currency", "normal_balance", "allow_negative", "debits_posted", "credits_posted", "debits_pending", "credits_pending")
 _POSTING_DEFAULTS = {"pending_posting_id": None, "reverses_posting_id": None, "correlation_id": None, "description": None, "reason": None}
 
 
@@ -44,28 +51,38 @@ class Book:
         self.now = now
         self.balances: dict[str, AccountBalance] = {}
         self._original: dict[str, AccountBalance] = {}
+        self._unlocked: set[str] = set()
         self._postings: list[dict] = []
         self._entries: list[dict] = []
         self._pending: list[dict] = []
         self._events: list[PendingEvent] = []
 
     def lock(self, account_ids: set[str]) -> None:
-        """Load and lock (FOR UPDATE, sorted) the accounts of this scope among `account_ids`.
-
-        Ids of other tenants or modes are simply not found, which callers report as unknown.
-        """
+        """Load the accounts of this scope among `account_ids`, locking (FOR UPDATE, sorted) those
+        with a balance limit. Ids of other tenants or modes are simply not found, which callers
+        report as unknown."""
         wanted = sorted(set(account_ids) - set(self.balances))
         if not wanted:
             return
         c = Account.__table__.c
-        rows = self.session.execute(
-            select(c.id, c.currency, c.normal_balance, c.allow_negative, c.debits_posted, c.credits_posted, c.debits_pending, c.credits_pending)
-            .where(c.id.in_(wanted), c.tenant_id == self.scope.tenant_id, c.mode == self.scope.mode)
-            .order_by(c.id)
-            .with_for_update()
-        )
+        columns = [c[name] for name in _COLUMNS]
+        in_scope = (c.id.in_(wanted), c.tenant_id == self.scope.tenant_id, c.mode == self.scope.mode)
+        rows = list(self.session.execute(select(*columns).where(*in_scope, c.allow_negative.is_(False)).order_by(c.id).with_for_update()))
         for row in rows:
             self.balances[row.id] = self._original[row.id] = balance_of(row)
+        if len(rows) < len(wanted):
+            self._load_unlimited(select(*columns).where(*in_scope, c.allow_negative.is_(True)))
+
+    def _load_unlimited(self, query) -> None:
+        """Read accounts without a limit as the database shows them plus what this transaction
+        has already added to them at its tail."""
+        own = _summed(commit_tail.pending(self.session, ACCOUNT_TOTALS))
+        for row in self.session.execute(query):
+            balance = balance_of(row)
+            if row.id in own:
+                balance = replace(balance, **{n: getattr(balance, n) + d for n, d in zip(TOTALS, own[row.id])})
+            self._unlocked.add(row.id)
+            self.balances[row.id] = self._original[row.id] = balance
 
     def move(self, movements: list[Movement], params: dict[str, str], posting_id: str, currency: str, effective_at: datetime) -> None:
         """Apply `movements` (all or none) and journal them as entries of `posting_id`."""
@@ -114,7 +131,36 @@ class Book:
         for table, rows in ((Posting.__table__, self._postings), (PendingPosting.__table__, self._pending), (Entry.__table__, self._entries)):
             insert_rows(conn, table, rows)
         changed = [b for account_id, b in self.balances.items() if b != self._original.get(account_id)]
-        update_totals(conn, Account.__table__, [(b.id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending) for b in changed])
+        update_totals(conn, Account.__table__, [_totals(b) for b in changed if b.id not in self._unlocked])
+        for b in changed:
+            if b.id in self._unlocked:
+                before = _totals(self._original[b.id])
+                commit_tail.defer(self.session, ACCOUNT_TOTALS, (b.id, *(after - was for after, was in zip(_totals(b)[1:], before[1:]))))
         record(self.session, self.scope, self._events)
         self._original.update({b.id: b for b in changed})
         self._postings, self._entries, self._pending, self._events = [], [], [], []
+
+
+def _totals(b: AccountBalance) -> tuple[str, int, int, int, int]:
+    return (b.id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending)
+
+
+def _summed(changes: list[tuple[str, int, int, int, int]]) -> dict[str, list[int]]:
+    summed: dict[str, list[int]] = {}
+    for account_id, *deltas in changes:
+        current = summed.setdefault(account_id, [0, 0, 0, 0])
+        for i, delta in enumerate(deltas):
+            current[i] += delta
+    return summed
+
+
+def _add_totals(session: Session, changes: list[tuple[str, int, int, int, int]]) -> None:
+    """Add every deferred change to its account's totals, one account at a time in id order (two
+    tails touching the same accounts lock them in the same order)."""
+    summed = _summed(changes)
+    add_to_totals(session.connection(), Account.__table__, [(account_id, *summed[account_id]) for account_id in sorted(summed)])
+
+
+# Before the events (rank 20): an event is the last write, so its commit-order lock is the last
+# lock a transaction takes.
+ACCOUNT_TOTALS = commit_tail.Step("account totals", rank=10, run=_add_totals)

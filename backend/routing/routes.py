@@ -84,13 +84,19 @@ def candidates(session: Session, scope: Scope, corridor: str, now: datetime) -> 
     return sorted(ordered, key=lambda p: p.unhealthy_until is not None and p.unhealthy_until > now)
 
 
-def record_health(session: Session, provider_id: str, succeeded: bool, now: datetime) -> None:
-    """Count the attempt towards the provider's breaker."""
-    provider = session.execute(select(Provider).where(Provider.id == provider_id).with_for_update()).scalar_one()
-    if succeeded:
-        provider.consecutive_failures, provider.unhealthy_until, provider.last_success_at = 0, None, now
+def record_outcomes(session: Session, outcomes: list[tuple[str, bool]], now: datetime) -> None:
+    """Count each `(provider_id, succeeded)` attempt, in order, towards its provider's breaker
+    (the providers are locked once, in id order)."""
+    ids = sorted({provider_id for provider_id, _ in outcomes})
+    if not ids:
         return
-    provider.consecutive_failures += 1
-    provider.last_failure_at = now
-    if provider.consecutive_failures >= TRIP_AFTER:
-        provider.unhealthy_until = now + COOL_DOWN
+    providers = {p.id: p for p in session.execute(select(Provider).where(Provider.id.in_(ids)).order_by(Provider.id).with_for_update()).scalars()}
+    for provider_id, succeeded in outcomes:
+        provider = providers[provider_id]
+        if succeeded:
+            provider.consecutive_failures, provider.unhealthy_until, provider.last_success_at = 0, None, now
+            continue
+        provider.consecutive_failures += 1
+        provider.last_failure_at = now
+        if provider.consecutive_failures >= TRIP_AFTER:
+            provider.unhealthy_until = now + COOL_DOWN
