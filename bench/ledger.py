@@ -125,13 +125,13 @@ def postgres_target(workdir: Path, url: str) -> Target:
 
 
 class ApiServer:
-    def __init__(self, target: Target, log_dir: Path, tag: str):
+    def __init__(self, target: Target, log_dir: Path, tag: str, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"api-{target.name}-{tag}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [*zentra(), "api", "--port", str(self.port)],
+            [*zentra(), "api", "--port", str(self.port), *extra_args],
             env=target.env,
             cwd=REPO,
             stdout=self._log,

@@ -44,6 +44,10 @@ log = logging.getLogger("zentra.router")
 LEASE = timedelta(seconds=60)
 SUBMIT_TIMEOUT_SECONDS = 5.0
 BATCH = 200
+# Offers in flight at once: a provider (the sandbox one shares this process) that gets a whole
+# batch at once answers its last offers after the submit timeout, and those intents fail over
+# or fail although the provider was only busy.
+OFFERS_IN_FLIGHT = 32
 IDLE_SECONDS = 0.05
 ROUTE = "worker:router"
 
@@ -149,7 +153,13 @@ async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BA
     claimed = await run_in_threadpool(transactions.write, runtime.db, lambda s: claim_due(s, api_url, runtime.now(), limit))
     if not claimed:
         return 0
-    outcomes = await asyncio.gather(*(offer(client, due, api_url, runtime.now()) for due in claimed))
+    slots = asyncio.Semaphore(OFFERS_IN_FLIGHT)
+
+    async def bounded(due: Due) -> list[Outcome]:
+        async with slots:
+            return await offer(client, due, api_url, runtime.now())
+
+    outcomes = await asyncio.gather(*(bounded(due) for due in claimed))
     now = runtime.now()
     await run_in_threadpool(transactions.write, runtime.db, lambda s: settle_routings(s, list(zip(claimed, outcomes)), now))
     return len(claimed)

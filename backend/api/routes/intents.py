@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Callable, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -23,6 +24,12 @@ from backend.intents.requests import (
 from backend.intents.states import STATES
 from backend.runtime import Runtime
 from backend.tenancy.scope import Scope
+
+# New intents taken in at once by one process. The rest wait on the event loop, so the worker
+# threads stay free for what finishes intents already taken: provider callbacks, the router and the
+# evidence worker. Without the bound, a burst of new intents held every thread, providers' callbacks
+# queued behind them until the providers gave up, and intents stopped half way (`routed` for good).
+INTAKE_SLOTS = 8
 
 
 class CreateIntent(Idempotent):
@@ -63,14 +70,17 @@ def _create(request: Request, parse: Callable[[dict], IntentRequest]):
 
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["intents"])
+    intake_slots = asyncio.Semaphore(INTAKE_SLOTS)
 
     @api.post("/runtime/intents", status_code=201, openapi_extra=body_doc(CreateIntent))
     async def create_intent(request: Request) -> Response:
-        return await mutate(request, runtime, _create(request, parse_runtime_intent), "intent.create", permission="intents.create")
+        async with intake_slots:
+            return await mutate(request, runtime, _create(request, parse_runtime_intent), "intent.create", permission="intents.create")
 
     @api.post("/transfers", status_code=201, openapi_extra=body_doc(CreateTransfer))
     async def create_transfer(request: Request) -> Response:
-        return await mutate(request, runtime, _create(request, parse_transfer), "intent.create", permission="intents.create")
+        async with intake_slots:
+            return await mutate(request, runtime, _create(request, parse_transfer), "intent.create", permission="intents.create")
 
     @api.get("/runtime/intents")
     async def list_intents(request: Request) -> Response:
