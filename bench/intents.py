@@ -287,11 +287,16 @@ def _cpu(p: psutil.Process) -> float:
         return 0.0
 
 
-def _name(p: psutil.Process) -> str:
-    try:
-        return p.name()
-    except psutil.Error:
-        return ""
+def api_processes(server: ApiServer) -> tuple[list[psutil.Process], list[psutil.Process]]:
+    """The api's processes (the one started, plus uvicorn's workers with `--workers`) and its
+    embedded nats-server."""
+    api, nats = [psutil.Process(server.proc.pid)], []
+    for p in api[0].children(recursive=True):
+        try:
+            (nats if "nats" in p.name() else api).append(p)
+        except psutil.Error:
+            continue
+    return api, nats
 
 
 class CpuMeter:
@@ -301,14 +306,14 @@ class CpuMeter:
     whole machine."""
 
     def __init__(self, server: ApiServer, nats_url: str | None):
-        self.api = psutil.Process(server.proc.pid)
+        self.server = server
         self.nats_port = urlsplit(nats_url).port if nats_url else None
 
     def _groups(self) -> dict[str, float]:
-        groups = {"bench client": _cpu(psutil.Process()), "api": _cpu(self.api)}
-        for p in self.api.children(recursive=True):
-            group = "nats (embedded)" if "nats" in _name(p) else "api"  # uvicorn's worker processes count as the api
-            groups[group] = groups.get(group, 0.0) + _cpu(p)
+        api, nats = api_processes(self.server)
+        groups = {"bench client": _cpu(psutil.Process()), "api": sum(_cpu(p) for p in api)}
+        if nats:
+            groups["nats (embedded)"] = sum(_cpu(p) for p in nats)
         if self.nats_port:
             for conn in psutil.net_connections("tcp"):
                 if conn.status == psutil.CONN_LISTEN and conn.laddr.port == self.nats_port and conn.pid:
@@ -345,9 +350,16 @@ def pg_counters(url: str) -> dict[str, int]:
 
 
 def api_rss_mb(server: ApiServer) -> tuple[float, float]:
-    """RSS of the api process alone, and with its children (the embedded nats-server)."""
-    proc = psutil.Process(server.proc.pid)
-    return proc.memory_info().rss / 2**20, server.rss_mb()
+    """RSS of the api's processes (workers included), and with its embedded nats-server."""
+    api, _ = api_processes(server)
+    return sum(_rss(p) for p in api) / 2**20, server.rss_mb()
+
+
+def _rss(p: psutil.Process) -> int:
+    try:
+        return p.memory_info().rss
+    except psutil.Error:
+        return 0
 
 
 # --------------------------------------------------------------------------- one database

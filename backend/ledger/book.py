@@ -25,7 +25,7 @@ from backend.events.outbox import PendingEvent, record
 from backend.ledger.balances import AccountBalance, Movement, apply
 from backend.tenancy.scope import Scope
 
-_COLUMNS = ("id", "currency", "normal_balance", "allow_negative", "debits_posted", "credits_posted", "debits_pending", "credits_pending")
+_COLUMNS = ("id", "currency", "normal_balance", "allow_negative", *TOTALS)
 _POSTING_DEFAULTS = {"pending_posting_id": None, "reverses_posting_id": None, "correlation_id": None, "description": None, "reason": None}
 
 
@@ -131,18 +131,19 @@ class Book:
         for table, rows in ((Posting.__table__, self._postings), (PendingPosting.__table__, self._pending), (Entry.__table__, self._entries)):
             insert_rows(conn, table, rows)
         changed = [b for account_id, b in self.balances.items() if b != self._original.get(account_id)]
-        update_totals(conn, Account.__table__, [_totals(b) for b in changed if b.id not in self._unlocked])
+        update_totals(conn, Account.__table__, [(b.id, *_totals(b)) for b in changed if b.id not in self._unlocked])
         for b in changed:
             if b.id in self._unlocked:
-                before = _totals(self._original[b.id])
-                commit_tail.defer(self.session, ACCOUNT_TOTALS, (b.id, *(after - was for after, was in zip(_totals(b)[1:], before[1:]))))
+                added = (after - was for after, was in zip(_totals(b), _totals(self._original[b.id])))
+                commit_tail.defer(self.session, ACCOUNT_TOTALS, (b.id, *added))
         record(self.session, self.scope, self._events)
         self._original.update({b.id: b for b in changed})
         self._postings, self._entries, self._pending, self._events = [], [], [], []
 
 
-def _totals(b: AccountBalance) -> tuple[str, int, int, int, int]:
-    return (b.id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending)
+def _totals(b: AccountBalance) -> tuple[int, ...]:
+    """The four running totals, in the order of `backend.db.bulk.TOTALS`."""
+    return tuple(getattr(b, n) for n in TOTALS)
 
 
 def _summed(changes: list[tuple[str, int, int, int, int]]) -> dict[str, list[int]]:

@@ -72,15 +72,17 @@ def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["intents"])
     intake_slots = asyncio.Semaphore(INTAKE_SLOTS)
 
+    async def take_in(request: Request, parse: Callable[[dict], IntentRequest]) -> Response:
+        async with intake_slots:
+            return await mutate(request, runtime, _create(request, parse), "intent.create", permission="intents.create")
+
     @api.post("/runtime/intents", status_code=201, openapi_extra=body_doc(CreateIntent))
     async def create_intent(request: Request) -> Response:
-        async with intake_slots:
-            return await mutate(request, runtime, _create(request, parse_runtime_intent), "intent.create", permission="intents.create")
+        return await take_in(request, parse_runtime_intent)
 
     @api.post("/transfers", status_code=201, openapi_extra=body_doc(CreateTransfer))
     async def create_transfer(request: Request) -> Response:
-        async with intake_slots:
-            return await mutate(request, runtime, _create(request, parse_transfer), "intent.create", permission="intents.create")
+        return await take_in(request, parse_transfer)
 
     @api.get("/runtime/intents")
     async def list_intents(request: Request) -> Response:
