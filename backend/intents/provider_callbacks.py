@@ -41,7 +41,7 @@ def _ensure_routed(session: Session, trace: Trace, intent: Intent, provider_id: 
     """A callback about a `ledgered` intent proves its provider took it."""
     if intent.status == "ledgered":
         intent.provider_id, intent.next_action_at = provider_id, None
-        lifecycle.move(session, trace, intent, "routed", reason="confirmed by the provider's callback", data={"provider_id": provider_id})
+        lifecycle.move(session, trace, intent, "routed", reason=f"confirmed by {provider_id}'s callback", data={"provider_id": provider_id})
 
 
 def settled(session: Session, scope: Scope, callback: Callback, now: datetime) -> dict:
