@@ -417,7 +417,8 @@ def bench_database(target: Target, args, workdir: Path) -> Result:
             print(f"[{target.name}] warm-up: non-201 answers and transport errors: {warm.errors} (counted with the run's)", flush=True)
         waited = asyncio.run(wait_evidenced(server.url, key, len(warm.intents), args.warmup_timeout, label="warm-up"))
         if waited.done_at is None:
-            raise RuntimeError(f"warm-up intents not evidenced ({waited.outcome}, {args.warmup_timeout:.0f}s at most): {_fmt_census(waited.states)}; see {server.log_path}")
+            why = asyncio.run(why_failed(server.url, key)) if waited.states.get("failed") else {}
+            raise RuntimeError(f"warm-up intents not evidenced ({waited.outcome}, {args.warmup_timeout:.0f}s at most): {_fmt_census(waited.states)}; why failed: {why}; see {server.log_path}")
         print(f"[{target.name}] warm-up evidenced in {waited.done_at - warm.first_start:.1f}s", flush=True)
 
         rss_before = api_rss_mb(server)

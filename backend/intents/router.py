@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import orjson
 from sqlalchemy import select
 from sqlmodel import Session
@@ -34,6 +34,7 @@ from backend.db.tables import Intent
 from backend.errors import ZentraError
 from backend.intents import lifecycle, money
 from backend.intents.lifecycle import Trace
+from backend.outbound.connections import Connections
 from backend.routing import routes
 from backend.routing.submission import Outcome, Submission, Target, submit, target_for
 from backend.runtime import Runtime
@@ -87,12 +88,12 @@ def claim_due(session: Session, api_url: str, now: datetime, limit: int = BATCH)
     return claimed
 
 
-async def offer(client: httpx.AsyncClient, due: Due, api_url: str, now: datetime) -> list[Outcome]:
+async def offer(connections: Connections, due: Due, api_url: str, now: datetime) -> list[Outcome]:
     """Offer the intent to each provider in turn until one accepts; answers every attempt."""
     attempts: list[Outcome] = []
     for target in due.targets:
         submission = _with_callback(due.submission, api_url, target.provider_id)
-        outcome = await submit(client, target, submission, SUBMIT_TIMEOUT_SECONDS, now)
+        outcome = await submit(connections, target, submission, SUBMIT_TIMEOUT_SECONDS, now)
         attempts.append(outcome)
         if outcome.result == "accepted":
             break
@@ -147,7 +148,7 @@ def _settle(session: Session, intent: Intent, due: Due, attempts: list[Outcome],
     return intent.status
 
 
-async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BATCH) -> int:
+async def route_due(runtime: Runtime, connections: Connections, limit: int = BATCH) -> int:
     """Route one batch of due intents; answers how many were claimed."""
     api_url = runtime.settings.api_url
     claimed = await run_in_threadpool(transactions.write, runtime.db, lambda s: claim_due(s, api_url, runtime.now(), limit))
@@ -157,7 +158,7 @@ async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BA
 
     async def bounded(due: Due) -> list[Outcome]:
         async with slots:
-            return await offer(client, due, api_url, runtime.now())
+            return await offer(connections, due, api_url, runtime.now())
 
     outcomes = await asyncio.gather(*(bounded(due) for due in claimed))
     now = runtime.now()
@@ -167,13 +168,15 @@ async def route_due(runtime: Runtime, client: httpx.AsyncClient, limit: int = BA
 
 async def run_forever(runtime: Runtime) -> None:
     """Route whatever is due, as fast as it comes; idle briefly when nothing is."""
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-    async with httpx.AsyncClient(limits=limits) as client:
+    connections = Connections(ssl.create_default_context(), keep=OFFERS_IN_FLIGHT)
+    try:
         while True:
             try:
-                routed = await route_due(runtime, client)
+                routed = await route_due(runtime, connections)
             except Exception:  # noqa: BLE001 - the worker must survive a bad batch (database restart)
                 log.exception("routing pass failed")
                 routed = 0
             if not routed:
                 await asyncio.sleep(IDLE_SECONDS)
+    finally:
+        connections.close()

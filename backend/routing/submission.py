@@ -13,19 +13,22 @@ answer, or an external provider without an `endpoint_url`).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import httpx
+import h11
 import orjson
 
 from backend.db.tables import Provider
+from backend.outbound.connections import Answer, Connections
 from backend.providers.verification import sign
 
 RETRYABLE_4XX = {408, 429}
 MAX_TEXT = 200
+ANSWER_BYTES = 16_384  # of a provider's answer read: its reference, or the start of its refusal
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def signed_headers(secret: str, body: bytes, now: datetime, idempotency_key: str
     }
 
 
-async def submit(client: httpx.AsyncClient, target: Target, submission: Submission, timeout: float, now: datetime) -> Outcome:
+async def submit(connections: Connections, target: Target, submission: Submission, timeout: float, now: datetime) -> Outcome:
     """POST the signed submission to `target` and classify the answer; never raises for the
     provider's failures."""
     started = time.monotonic()
@@ -90,22 +93,23 @@ async def submit(client: httpx.AsyncClient, target: Target, submission: Submissi
         return outcome("connection", error="the provider has no endpoint_url")
     body = orjson.dumps(asdict(submission))
     try:
-        response = await client.post(target.url, content=body, headers=signed_headers(target.secret, body, now, submission.reference), timeout=timeout)
-    except httpx.TimeoutException:
+        async with asyncio.timeout(timeout):
+            answer = await connections.post_url(target.url, signed_headers(target.secret, body, now, submission.reference), body, ANSWER_BYTES)
+    except TimeoutError:
         return outcome("timeout", error=f"no answer within {timeout:g} s")
-    except httpx.RequestError as exc:
+    except (OSError, h11.ProtocolError) as exc:  # refused, unresolvable, reset, closed early, TLS, malformed answer
         return outcome("connection", error=f"{type(exc).__name__}: {exc}"[:MAX_TEXT])
-    status = response.status_code
+    status = answer.status
     if 200 <= status < 300:
-        return outcome("accepted", status, _provider_reference(response))
+        return outcome("accepted", status, _provider_reference(answer))
     declined = 400 <= status < 500 and status not in RETRYABLE_4XX
-    return outcome("declined" if declined else "failed", status, error=response.text[:MAX_TEXT] or f"HTTP {status}")
+    return outcome("declined" if declined else "failed", status, error=answer.excerpt.decode("utf-8", "replace")[:MAX_TEXT] or f"HTTP {status}")
 
 
-def _provider_reference(response: httpx.Response) -> str | None:
+def _provider_reference(answer: Answer) -> str | None:
     """The provider's own id for the payment, if its answer names one."""
     try:
-        found = response.json().get("provider_reference")
-    except (ValueError, AttributeError):
+        found = orjson.loads(answer.excerpt).get("provider_reference")
+    except (orjson.JSONDecodeError, AttributeError):
         return None
     return found[:MAX_TEXT] if isinstance(found, str) else None

@@ -23,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import ssl
 from collections import OrderedDict
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import h11
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -48,6 +49,7 @@ from backend.inputs import (
     whole_number,
 )
 from backend.money.amounts import MAX_AMOUNT
+from backend.outbound.connections import Connections
 from backend.providers import registry, verification
 from backend.runtime import Runtime
 from backend.sandbox import faults, receivers, reports
@@ -63,6 +65,8 @@ REMEMBERED = 10_000
 MAX_KEY_LENGTH = 255
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 CALLBACK_TIMEOUT_SECONDS = 10.0
+CALLBACKS_IN_FLIGHT = 64  # per event loop: more wait their turn, as behind a provider's sender pool
+ANSWER_BYTES = 4096  # of the callbacks endpoint's answer read, so the connection can be kept
 UNAUTHENTICATED = {"signature_invalid", "timestamp_out_of_tolerance"}
 
 
@@ -74,6 +78,15 @@ class Payment:
     reference: str
     amount_minor: int
     callback_url: str
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """One event loop's callback connections and the bound on callbacks it sends at once."""
+
+    loop: asyncio.AbstractEventLoop
+    connections: Connections
+    slots: asyncio.Semaphore
 
 
 @dataclass
@@ -92,17 +105,16 @@ class SandboxProviders:
         self.runtime = runtime
         self.seen: OrderedDict[tuple[str, str], _Seen] = OrderedDict()
         self.tasks: set[asyncio.Task] = set()  # referenced, or the loop may collect them mid-flight
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._sender: _Sender | None = None
 
-    def client(self) -> httpx.AsyncClient:
-        """One callback client per event loop, kept: building one loads the TLS trust store
-        (about 35 ms of blocked loop), which per callback capped a server at ~28 callbacks/s.
-        Mounted apps get no lifespan, so it lives as long as the process's loop."""
+    def sender(self) -> _Sender:
+        """One callback sender per event loop, kept: building its TLS context loads the trust
+        store (about 35 ms of blocked loop), which per callback capped a server at ~28
+        callbacks/s. Mounted apps get no lifespan, so it lives as long as the process's loop."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            self._client, self._client_loop = httpx.AsyncClient(timeout=CALLBACK_TIMEOUT_SECONDS), loop
-        return self._client
+        if self._sender is None or self._sender.loop is not loop:
+            self._sender = _Sender(loop, Connections(ssl.create_default_context(), keep=CALLBACKS_IN_FLIGHT), asyncio.Semaphore(CALLBACKS_IN_FLIGHT))
+        return self._sender
 
     async def take(self, request: Request, provider_id: str) -> Response:
         """Verify and answer one submission."""
@@ -163,11 +175,12 @@ class SandboxProviders:
     async def _call_back(self, payment: Payment, decision: Decision, latency_ms: int) -> None:
         """After the latency, send the callbacks the decision calls for, in order."""
         await asyncio.sleep(latency_ms / 1000)
-        client = self.client()
-        for message in _messages(payment, decision):
-            headers, body = await self._signed(payment.provider_id, message)
-            for _ in range(2 if decision.duplicate else 1):
-                await _deliver(client, payment.callback_url, headers, body)
+        sender = self.sender()
+        async with sender.slots:
+            for message in _messages(payment, decision):
+                headers, body = await self._signed(payment.provider_id, message)
+                for _ in range(2 if decision.duplicate else 1):
+                    await _deliver(sender.connections, payment.callback_url, headers, body)
 
     async def _signed(self, provider_id: str, message: dict) -> tuple[dict[str, str], bytes]:
         """The message signed with the provider's secret as it is now (it may have rotated)."""
@@ -211,24 +224,26 @@ def _messages(payment: Payment, decision: Decision) -> list[dict]:
     return [settled, {"type": "intent.failed", **envelope, "sequence": 1, "failure_reason": "temporary_failure"}]
 
 
-async def _deliver(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: bytes) -> None:
-    """POST one callback, retrying connection errors and 5xx; a refused destination is not
-    retried. Gives up with a log line, as a provider's dead-letter queue would."""
+async def _deliver(connections: Connections, url: str, headers: dict[str, str], body: bytes) -> None:
+    """POST one callback, retrying connection errors, timeouts and 5xx; a refused destination is
+    not retried. Gives up with a log line, as a provider's dead-letter queue would."""
     problem = ""
     for delay in (0.0, *RETRY_DELAYS):
         await asyncio.sleep(delay)
         try:
-            await destination(url, sandbox=True)
-            response = await client.post(url, content=body, headers=headers)
+            async with asyncio.timeout(CALLBACK_TIMEOUT_SECONDS):
+                target = await destination(url, sandbox=True)
+                sent = {"host": target.host_header, **headers}
+                answer = await connections.post(target.scheme, target.address, target.port, target.target, sent, body, target.sni_hostname, ANSWER_BYTES)
         except Blocked as exc:
             log.warning("sandbox callback to %s refused: %s", url, exc)
             return
-        except (httpx.RequestError, Unresolvable) as exc:
+        except (OSError, h11.ProtocolError, Unresolvable) as exc:  # TimeoutError is an OSError
             problem = f"{type(exc).__name__}: {exc}"
             continue
-        if response.status_code < 500:
+        if answer.status < 500:
             return
-        problem = f"HTTP {response.status_code}"
+        problem = f"HTTP {answer.status}"
     log.warning("sandbox callback %s to %s gave up after %d attempts: %s", headers["webhook-id"], url, 1 + len(RETRY_DELAYS), problem)
 
 

@@ -23,13 +23,13 @@ from typing import Awaitable, Callable
 import httpx
 
 from backend.errors import ZentraError
+from backend.outbound.connections import url_parts
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 MAX_URL_LENGTH = 2048
 LOCAL_NAMES = ("localhost", "localhost.localdomain")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Blocked(Exception):
@@ -108,22 +108,19 @@ class Destination:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parts(url: str) -> tuple[str, str, int, str, str, Address | None]:
-    """(scheme, host, port, target, Host header, the host as an address if it is one): parsed
-    once per URL, since every attempt needs them."""
-    parsed = httpx.URL(url)
+def _literal(host: str) -> Address | None:
+    """The host as an address if it is one."""
     try:
-        literal = ipaddress.ip_address(parsed.host)
+        return ipaddress.ip_address(host)
     except ValueError:
-        literal = None
-    port = parsed.port or DEFAULT_PORTS[parsed.scheme]
-    return parsed.scheme, parsed.host, port, parsed.raw_path.decode("ascii"), parsed.netloc.decode("ascii"), literal
+        return None
 
 
 async def destination(url: str, sandbox: bool, resolver: Resolver = system_resolver) -> Destination:
     """Resolve `url`'s host and check every address: `Blocked` if any is refused (a name that
     also points inside is refused whole), `Unresolvable` if there is none."""
-    scheme, host, port, target, host_header, literal = _parts(url)
+    parts = url_parts(url)
+    host, port, literal = parts.host, parts.port, _literal(parts.host)
     if literal is not None:
         addresses = [literal]
     else:
@@ -137,4 +134,4 @@ async def destination(url: str, sandbox: bool, resolver: Resolver = system_resol
         reason = refusal(address, sandbox)
         if reason:
             raise Blocked(reason)
-    return Destination(scheme, str(addresses[0]), port, target, host_header, host)
+    return Destination(parts.scheme, str(addresses[0]), port, parts.target, parts.host_header, host)

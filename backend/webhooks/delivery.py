@@ -17,8 +17,8 @@ from typing import Callable
 
 import h11
 
+from backend.outbound.connections import Connections
 from backend.webhooks import addresses, signing
-from backend.webhooks.connections import Connections
 from backend.webhooks.messages import Job
 from backend.webhooks.schedule import parse_retry_after
 

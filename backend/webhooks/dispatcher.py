@@ -38,13 +38,13 @@ from redis.asyncio import Redis
 
 from backend.db import transactions
 from backend.events.stream import STREAM, SUBJECTS, ensure_stream
+from backend.outbound.connections import Connections
 from backend.ratelimit.buckets import InProcessBuckets, Limit, TokenBuckets
 from backend.ratelimit.redis_buckets import RedisBuckets
 from backend.runtime import Runtime
 from backend.timeouts import within
 from backend.webhooks import delivery
 from backend.webhooks.addresses import Resolver, system_resolver
-from backend.webhooks.connections import Connections
 from backend.webhooks.endpoints import INTERNAL_PREFIX
 from backend.webhooks.messages import Job, Settled, claim, due, fan_out, settle
 

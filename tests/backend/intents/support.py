@@ -4,6 +4,7 @@ and the workers (router, sealer, evidencer) driven step by step."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,7 @@ from backend.audit.sealer import seal
 from backend.db import transactions
 from backend.db.tables import Posting
 from backend.intents import evidencer, router
+from backend.outbound.connections import Connections
 from backend.policy.versions import publish_policy
 from backend.runtime import Runtime
 from backend.tenancy.scope import Scope
@@ -65,8 +67,11 @@ def set_policy(runtime: Runtime, scope: Scope, rules: dict) -> dict:
 def route_due(runtime: Runtime) -> int:
     """One pass of the routing worker, over real HTTP to the sandbox providers."""
     async def once() -> int:
-        async with httpx.AsyncClient() as client:
-            return await router.route_due(runtime, client)
+        connections = Connections(ssl.create_default_context(), keep=router.OFFERS_IN_FLIGHT)
+        try:
+            return await router.route_due(runtime, connections)
+        finally:
+            connections.close()
 
     return asyncio.run(once())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import replace
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from backend.db import transactions
 from backend.db.tables import Provider
+from backend.outbound.connections import Connections
 from backend.routing.submission import Outcome, Submission, Target, submit, target_for
 from tests.backend.providers.support import signed_headers
 from tests.conftest import Api, serving
@@ -76,8 +78,11 @@ def submission(callback_url: str, reference: str | None = None, amount_minor: in
 
 
 async def send(runtime, provider: dict, sub: Submission, timeout: float = 10.0) -> Outcome:
-    async with httpx.AsyncClient() as client:
-        return await submit(client, target(runtime, provider), sub, timeout, datetime.now(timezone.utc))
+    connections = Connections(ssl.create_default_context(), keep=1)
+    try:
+        return await submit(connections, target(runtime, provider), sub, timeout, datetime.now(timezone.utc))
+    finally:
+        connections.close()
 
 
 def payload(delivery: tuple[dict[str, str], bytes, float]) -> dict:
@@ -234,9 +239,9 @@ def test_the_sandbox_providers_are_not_in_the_api_document(api_url):
 async def test_an_unreachable_provider_is_a_connection_outcome(api):
     provider = api.post("/providers", {"name": "Acme Pay"}).json()
     sub = submission("http://127.0.0.1:9/callbacks")
-    async with httpx.AsyncClient() as client:
-        closed = await submit(client, Target(provider["id"], "http://127.0.0.1:9/payments", provider["secret"]), sub, 5.0, datetime.now(timezone.utc))
-        nowhere = await submit(client, Target(provider["id"], "", provider["secret"]), sub, 5.0, datetime.now(timezone.utc))
-    assert (closed.result, closed.status_code) == ("connection", None) and "ConnectError" in closed.error
+    connections = Connections(ssl.create_default_context(), keep=1)
+    closed = await submit(connections, Target(provider["id"], "http://127.0.0.1:9/payments", provider["secret"]), sub, 5.0, datetime.now(timezone.utc))
+    nowhere = await submit(connections, Target(provider["id"], "", provider["secret"]), sub, 5.0, datetime.now(timezone.utc))
+    assert (closed.result, closed.status_code) == ("connection", None) and "ConnectionRefusedError" in closed.error
     assert (nowhere.result, nowhere.error) == ("connection", "the provider has no endpoint_url")
     assert closed.to_dict()["provider_id"] == provider["id"]

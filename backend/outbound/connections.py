@@ -1,23 +1,27 @@
-"""An endpoint's kept-alive HTTP/1.1 connections: h11 over asyncio streams, one per attempt.
+"""Kept-alive HTTP/1.1 connections: h11 over asyncio streams, one request at a time each.
 
-Deliveries are the dispatcher's hot path and all of them are the same small POST, so they skip
-the general-purpose clients: on this machine httpx's AsyncClient managed 380 requests/s at 16
-connections (its pool polls every pooled socket whenever a request starts or ends), httpcore's
-connections held directly 1,500/s, and h11 (the protocol engine under both) on asyncio streams
-2,900/s. A lane already bounds its attempts in flight, so it keeps its connections here: an
-attempt takes an idle one to the same address and TLS name, or opens one, and gives it back only
-when the answer was read to its end and both sides may keep the connection.
+Every request the runtime sends itself is a small POST (a webhook delivery, an intent offered to a
+provider, a sandbox provider's callback), so they skip the general-purpose clients: on this
+machine httpx's AsyncClient managed 380 requests/s at 16 connections (its pool polls every pooled
+socket whenever a request starts or ends), httpcore's connections held directly 1,500/s, and h11
+(the protocol engine under both) on asyncio streams 2,900/s. Callers already bound their requests
+in flight, so a `Connections` only keeps idle ones: a request takes an idle connection to the same
+address and TLS name, or opens one, and gives it back only when the answer was read to its end
+and both sides may keep the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 from dataclasses import dataclass
 
 import h11
+import httpx
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 KEEPALIVE_SECONDS = 4.0  # below the 5 s idle timeout common servers (uvicorn, nginx's default 75 s) use
 READ_BYTES = 65536
 
@@ -29,6 +33,24 @@ class Answer:
     status: int
     headers: dict[str, str]
     excerpt: bytes
+
+
+@dataclass(frozen=True)
+class UrlParts:
+    """What a request to a URL needs: where to connect, the target and the `Host` header."""
+
+    scheme: str
+    host: str
+    port: int
+    target: str  # path and query
+    host_header: str
+
+
+@functools.lru_cache(maxsize=4096)
+def url_parts(url: str) -> UrlParts:
+    """`url` parsed once (httpx's parser), since every request to it needs the same parts."""
+    parsed = httpx.URL(url)
+    return UrlParts(parsed.scheme, parsed.host, parsed.port or DEFAULT_PORTS[parsed.scheme], parsed.raw_path.decode("ascii"), parsed.netloc.decode("ascii"))
 
 
 class ClosedEarly(ConnectionError):
@@ -102,6 +124,13 @@ class Connections:
         else:
             connection.close()
         return answer
+
+    async def post_url(self, url: str, headers: dict[str, str], body: bytes, excerpt_bytes: int) -> Answer:
+        """POST `body` to `url` as it resolves now (for destinations the runtime itself was
+        configured with; webhook endpoints go through their address check and `post`)."""
+        parts = url_parts(url)
+        sent = {"host": parts.host_header, **headers}
+        return await self.post(parts.scheme, parts.host, parts.port, parts.target, sent, body, parts.host, excerpt_bytes)
 
     async def _open(self, key: Key) -> _Connection:
         scheme, address, port, sni_hostname = key
