@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlmodel import Session
 
 from backend.db.conflicts import insert_for
@@ -50,18 +51,30 @@ def create_account(session: Session, scope: Scope, body: dict, now: datetime) ->
     return {**view, "event": "account.created", "evidence": {"account_id": row.id}}
 
 
+# Per database (its engine), the system accounts known to be committed: every intent's money
+# steps name three or four of them, and an insert that finds its row each time is wasted.
+# Accounts are never deleted, so an id once known stays known as long as the engine.
+_committed: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+_INSERTED = "zentra.system_accounts_inserted"  # session.info: ids this session inserted itself
+
+
 def system_account(session: Session, scope: Scope, role: str, currency: str, now: datetime) -> str:
     """The id of the tenant's `role` account for `currency`, created on first use.
 
     The id is derived from (tenant, mode, role, currency) so concurrent first uses insert the
-    same row and `ON CONFLICT DO NOTHING` keeps exactly one. Like TigerBeetle's operator accounts,
-    these clearing accounts carry no balance limit: money only passes through them on the intent
-    runtime's fixed paths, so every intent's steps need not queue for their rows (see
-    backend.ledger.book).
+    same row and `ON CONFLICT DO NOTHING` keeps exactly one. An insert that finds a row this
+    session did not insert itself found a committed one, which is then remembered. Like
+    TigerBeetle's operator accounts, these clearing accounts carry no balance limit: money only
+    passes through them on the intent runtime's fixed paths, so every intent's steps need not
+    queue for their rows (see backend.ledger.book).
     """
     digest = hashlib.sha256(f"{scope.tenant_id}|{scope.mode}|{role}|{currency}".encode()).hexdigest()[:30]
     account_id = f"acct_sys{digest}"
-    session.execute(
+    engine = session.get_bind()
+    known = _committed.setdefault(engine, set())
+    if account_id in known:
+        return account_id
+    inserted = session.execute(
         insert_for(session, Account)
         .values(
             id=account_id,
@@ -81,7 +94,13 @@ def system_account(session: Session, scope: Scope, role: str, currency: str, now
             credits_pending=0,
         )
         .on_conflict_do_nothing(index_elements=["id"])
-    )
+        .returning(Account.id)
+    ).first() is not None
+    mine = session.info.setdefault(_INSERTED, set())
+    if inserted:
+        mine.add(account_id)
+    elif account_id not in mine:
+        known.add(account_id)
     return account_id
 
 
