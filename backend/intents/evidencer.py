@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -36,43 +37,45 @@ INTERVAL_SECONDS = 0.25
 ROUTE = "worker:evidence"
 
 
-def _unsealed(session: Session, intent: Intent) -> int:
-    where = (AuditRecord.chain == intent.tenant_id, AuditRecord.object_id == intent.intent_id, AuditRecord.seq.is_(None))
-    return session.execute(select(func.count()).select_from(AuditRecord).where(*where)).scalar_one()
+@dataclass(frozen=True)
+class Story:
+    """What still keeps an intent's evidence open, counted in one statement."""
+
+    unsealed: int  # audit records about it not yet in the tenant's chain
+    unpublished: int  # events about it not yet on the stream
+    unattempted: int  # webhook messages from its events still waiting for their first attempt
+    behind: int  # webhook messages from its events that failed an attempt and are not delivered
+
+    def open(self, stream: bool) -> bool:
+        return bool(self.unsealed or (stream and self.unpublished) or self.unattempted)
 
 
-def _events(intent: Intent):
-    return select(Event.id).where(Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id)
+def _count(table, *where):
+    return select(func.count()).select_from(table).where(*where).scalar_subquery()
 
 
-def _unpublished(session: Session, intent: Intent) -> int:
-    where = (Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id, Event.published_at.is_(None))
-    return session.execute(select(func.count()).select_from(Event).where(*where)).scalar_one()
-
-
-def _unattempted(session: Session, intent: Intent) -> int:
-    """Webhook messages about the intent still waiting for their first attempt."""
-    where = (WebhookMessage.event_id.in_(_events(intent)), WebhookMessage.status == "pending", WebhookMessage.attempts == 0)
-    return session.execute(select(func.count()).select_from(WebhookMessage).where(*where)).scalar_one()
-
-
-def deliveries_behind(session: Session, intent: Intent) -> int:
-    """Webhook messages about the intent that failed an attempt and are not yet delivered."""
-    where = (WebhookMessage.event_id.in_(_events(intent)), WebhookMessage.status != "delivered", WebhookMessage.attempts > 0)
-    return session.execute(select(func.count()).select_from(WebhookMessage).where(*where)).scalar_one()
+def story(session: Session, intent: Intent) -> Story:
+    events = select(Event.id).where(Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id)
+    messages = WebhookMessage.event_id.in_(events)
+    return Story(*session.execute(select(
+        _count(AuditRecord, AuditRecord.chain == intent.tenant_id, AuditRecord.object_id == intent.intent_id, AuditRecord.seq.is_(None)),
+        _count(Event, Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id, Event.published_at.is_(None)),
+        _count(WebhookMessage, messages, WebhookMessage.status == "pending", WebhookMessage.attempts == 0),
+        _count(WebhookMessage, messages, WebhookMessage.status != "delivered", WebhookMessage.attempts > 0),
+    )).one())
 
 
 def check(session: Session, intent: Intent, now: datetime, stream: bool) -> str:
     """Move one intent on if its evidence is closed; answers its state."""
-    if _unsealed(session, intent) or (stream and _unpublished(session, intent)) or _unattempted(session, intent):
+    found = story(session, intent)
+    if found.open(stream):
         intent.next_action_at = now + NOT_YET
         return intent.status
     trace = Trace(Scope(intent.tenant_id, intent.mode, actor="system:evidence", role="system"), now, None, ROUTE)
-    behind = deliveries_behind(session, intent)
-    if behind:
+    if found.behind:
         intent.next_action_at = now + RETRY_CHECK
         if intent.status == "synchronized":
-            lifecycle.move(session, trace, intent, "retrying", reason=f"{behind} webhook deliveries behind")
+            lifecycle.move(session, trace, intent, "retrying", reason=f"{found.behind} webhook deliveries behind")
         return intent.status
     intent.next_action_at = None
     lifecycle.move(session, trace, intent, "evidenced", reason="audit records sealed, events synchronized")

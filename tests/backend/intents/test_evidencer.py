@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from backend.audit.sealer import seal
 from backend.db import transactions
 from backend.db.tables import Event, WebhookMessage
 from backend.ids import new_id
+from backend.intents import evidencer
 from backend.webhooks.endpoints import create_endpoint
 from tests.backend.intents.support import (
     close_evidence,
@@ -60,4 +62,27 @@ def test_evidence_waits_for_the_first_attempt_then_follows_the_delivery(api, run
 
     _set(runtime, message_id, status="delivered")
     close_evidence(runtime, later=timedelta(seconds=10))
+    assert api.get(f"/runtime/intents/{intent_id}").json()["status"] == "evidenced"
+
+
+def _evidence_pass(runtime, later: timedelta, stream: bool) -> None:
+    transactions.write(runtime.db, lambda s: evidencer.evidence_due(s, runtime.now() + later, stream=stream))
+
+
+def test_evidence_waits_for_the_chain_and_with_a_stream_for_every_event_on_it(api, runtime, tenant):
+    lane = rails(api)
+    intent_id = payment(lane, 2_600).json()["intent_id"]
+    route_due(runtime)
+    wait_for(api, intent_id, "synchronized")
+
+    _evidence_pass(runtime, timedelta(seconds=1), stream=False)
+    assert api.get(f"/runtime/intents/{intent_id}").json()["status"] == "synchronized"  # its audit records are not sealed yet
+
+    seal(runtime.db)
+    _evidence_pass(runtime, timedelta(seconds=2), stream=True)
+    assert api.get(f"/runtime/intents/{intent_id}").json()["status"] == "synchronized"  # its events are not on the stream yet
+
+    at = runtime.now()
+    transactions.write(runtime.db, lambda s: s.execute(update(Event).where(Event.object_id == intent_id).values(published_at=at)))
+    _evidence_pass(runtime, timedelta(seconds=3), stream=True)
     assert api.get(f"/runtime/intents/{intent_id}").json()["status"] == "evidenced"
