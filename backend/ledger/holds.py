@@ -25,7 +25,7 @@ from backend.ledger.commands import PostingCommand
 from backend.ledger.expiry import lock_releasing_due
 from backend.ledger.journal import legs_of, lock_pending
 from backend.ledger.legs import Leg
-from backend.ledger.postings import create_postings, resolve_pending
+from backend.ledger.postings import create_postings, resolve
 from backend.money.amounts import parse_amount_minor
 from backend.pagination import page
 from backend.tenancy.lookup import get_scoped
@@ -114,9 +114,9 @@ def capture_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: 
     reject_unknown(body, {"amount_minor"} | ACTION_FIELDS)
     reason, source = required_str(body, "reason", max_length=500), required_str(body, "source_request")
     hold = _active(session, scope, hold_id, now)
-    posted = resolve_pending(session, scope, hold.posting_id, "post", body.get("amount_minor"), now, reason, for_hold=True)
-    hold.status, hold.captured_minor, hold.updated_at = "captured", posted["posted_amount_minor"], now
-    return _act(session, scope, hold, "captured", now, amount_minor=hold.captured_minor, reason=reason, source_request=source, posting_id=posted["resolution_posting_id"])
+    posted = resolve(session, scope, hold.posting_id, "post", body.get("amount_minor"), now, reason)
+    hold.status, hold.captured_minor, hold.updated_at = "captured", posted.posted_amount_minor, now
+    return _act(session, scope, hold, "captured", now, amount_minor=hold.captured_minor, reason=reason, source_request=source, posting_id=posted.resolution_posting_id)
 
 
 def release_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: datetime) -> dict:
@@ -124,9 +124,9 @@ def release_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: 
     reject_unknown(body, ACTION_FIELDS)
     reason, source = required_str(body, "reason", max_length=500), required_str(body, "source_request")
     hold = _active(session, scope, hold_id, now)
-    voided = resolve_pending(session, scope, hold.posting_id, "void", None, now, reason, for_hold=True)
+    voided = resolve(session, scope, hold.posting_id, "void", None, now, reason)
     hold.status, hold.updated_at = "released", now
-    return _act(session, scope, hold, "released", now, amount_minor=hold.amount_minor, reason=reason, source_request=source, posting_id=voided["resolution_posting_id"])
+    return _act(session, scope, hold, "released", now, amount_minor=hold.amount_minor, reason=reason, source_request=source, posting_id=voided.resolution_posting_id)
 
 
 def extend_hold(session: Session, scope: Scope, hold_id: str, body: dict, now: datetime) -> dict:

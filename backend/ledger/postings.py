@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -107,17 +108,34 @@ def render(session: Session, rows: list[Posting]) -> list[dict]:
     return [views.posting(r.model_dump(), entries[r.id], pending.get(r.id)) for r in rows]
 
 
-def resolve_pending(session: Session, scope: Scope, posting_id: str, action: str, amount_minor: object, now: datetime, reason: str | None = None, *, for_hold: bool = False) -> dict:
-    """Post (fully, or partly with the rest released) or void a pending posting, exactly once.
+@dataclass(frozen=True)
+class Resolution:
+    """What resolving a pending posting did: its new posting and the amount posted (0 if voided)."""
 
-    A pending posting that backs a hold is resolved only through the hold (`for_hold`), so the
-    hold's status and history never disagree with its money.
+    resolution_posting_id: str
+    posted_amount_minor: int
+    event: str
+
+
+def resolve_pending(session: Session, scope: Scope, posting_id: str, action: str, amount_minor: object, now: datetime, reason: str | None = None) -> dict:
+    """Post (fully, or partly with the rest released) or void a pending posting, exactly once;
+    answers the posting as it now reads.
+
+    A pending posting that backs a hold is resolved only through the hold, so the hold's status
+    and history never disagree with its money.
     """
+    hold_id = session.execute(select(Hold.id).where(Hold.posting_id == posting_id)).scalar_one_or_none()
+    if hold_id is not None:
+        get_posting(session, scope, posting_id)  # another scope's posting is not_found, not named
+        raise ZentraError("invalid_state_transition", f"posting {posting_id} backs hold {hold_id}: capture or release it through /v1/holds/{hold_id}")
+    resolution = resolve(session, scope, posting_id, action, amount_minor, now, reason)
+    return {**read_posting(session, scope, posting_id), "event": resolution.event}
+
+
+def resolve(session: Session, scope: Scope, posting_id: str, action: str, amount_minor: object, now: datetime, reason: str | None = None) -> Resolution:
+    """`resolve_pending`'s money step without the answer, for a hold's capture or release (whose
+    answer is the hold)."""
     posting = get_posting(session, scope, posting_id)
-    if not for_hold:
-        hold_id = session.execute(select(Hold.id).where(Hold.posting_id == posting_id)).scalar_one_or_none()
-        if hold_id is not None:
-            raise ZentraError("invalid_state_transition", f"posting {posting_id} backs hold {hold_id}: capture or release it through /v1/holds/{hold_id}")
     if posting.kind != "pending":
         raise ZentraError("invalid_state_transition", f"posting {posting_id} is not pending (kind {posting.kind})")
     legs = legs_of(session, posting_id, "pending")
@@ -156,7 +174,7 @@ def resolve_pending(session: Session, scope: Scope, posting_id: str, action: str
     book.add_event(PendingEvent(event_type, posting_id, data, now, posting.correlation_id))
     book.flush()
     session.flush()
-    return {**read_posting(session, scope, posting_id), "event": event_type}
+    return Resolution(resolution_id, posted, event_type)
 
 
 def _posted_amount(legs: tuple[legrules.Leg, ...], amount_minor: object) -> int:
