@@ -57,6 +57,11 @@ class ClosedEarly(ConnectionError):
     """The server closed the connection before its answer was complete."""
 
 
+class NotAnswered(ClosedEarly):
+    """The connection broke before any of the answer arrived: on a kept connection, the server
+    had most likely closed it as idle while the request was on its way."""
+
+
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader = reader
@@ -73,26 +78,34 @@ class _Connection:
         """Send the request and read the answer (at most `excerpt_bytes` of its body); whether
         the connection may carry another request."""
         send = self.protocol.send
-        self.writer.write(send(h11.Request(method="POST", target=target, headers=headers)) + send(h11.Data(data=body)) + send(h11.EndOfMessage()))
-        await self.writer.drain()
         response, excerpt = None, b""
-        while True:
-            event = self.protocol.next_event()
-            if event is h11.NEED_DATA:
-                self.protocol.receive_data(await self.reader.read(READ_BYTES))
-            elif isinstance(event, h11.Response):
-                response = event
-            elif isinstance(event, h11.Data):
-                excerpt += event.data
-                if len(excerpt) >= excerpt_bytes:
-                    return self._answer(response, excerpt[:excerpt_bytes]), False  # the rest is not read
-            elif isinstance(event, h11.EndOfMessage):
-                reusable = self.protocol.our_state is h11.DONE and self.protocol.their_state is h11.DONE
-                if reusable:
-                    self.protocol.start_next_cycle()
-                return self._answer(response, excerpt), reusable
-            elif isinstance(event, h11.ConnectionClosed):
-                raise ClosedEarly("the server closed the connection before answering")
+        try:
+            self.writer.write(send(h11.Request(method="POST", target=target, headers=headers)) + send(h11.Data(data=body)) + send(h11.EndOfMessage()))
+            await self.writer.drain()
+            while True:
+                event = self.protocol.next_event()
+                if event is h11.NEED_DATA:
+                    data = await self.reader.read(READ_BYTES)
+                    if not data and response is None:
+                        raise NotAnswered("the server closed the connection before answering")
+                    self.protocol.receive_data(data)
+                elif isinstance(event, h11.Response):
+                    response = event
+                elif isinstance(event, h11.Data):
+                    excerpt += event.data
+                    if len(excerpt) >= excerpt_bytes:
+                        return self._answer(response, excerpt[:excerpt_bytes]), False  # the rest is not read
+                elif isinstance(event, h11.EndOfMessage):
+                    reusable = self.protocol.our_state is h11.DONE and self.protocol.their_state is h11.DONE
+                    if reusable:
+                        self.protocol.start_next_cycle()
+                    return self._answer(response, excerpt), reusable
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise ClosedEarly("the server closed the connection before its answer was complete")
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            if response is None:
+                raise NotAnswered(f"the connection broke before the answer: {exc}") from exc
+            raise
 
     @staticmethod
     def _answer(response: h11.Response, excerpt: bytes) -> Answer:
@@ -111,11 +124,20 @@ class Connections:
     async def post(self, scheme: str, address: str, port: int, target: str, headers: dict[str, str], body: bytes, sni_hostname: str, excerpt_bytes: int) -> Answer:
         """POST `body` to `address` (already checked; TLS verifies `sni_hostname`), reading at
         most `excerpt_bytes` of the answer. Failures propagate (OSError, ssl.SSLError,
-        h11.ProtocolError) and close the connection."""
+        h11.ProtocolError) and close the connection. A kept connection that breaks before any
+        answer is replaced by a fresh one (the server most likely closed it as idle; a request
+        that did reach a server is safe to send again, as each carries an idempotency key or a
+        webhook-id)."""
         key = (scheme, address, port, sni_hostname)
-        connection = self._take(key) or await self._open(key)
+        kept = self._take(key)
+        connection = kept or await self._open(key)
         try:
             answer, reusable = await connection.exchange(target, [*headers.items(), ("content-length", str(len(body)))], body, excerpt_bytes)
+        except NotAnswered:
+            connection.close()
+            if kept is None:
+                raise
+            return await self.post(scheme, address, port, target, headers, body, sni_hostname, excerpt_bytes)
         except BaseException:
             connection.close()
             raise

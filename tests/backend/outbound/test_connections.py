@@ -103,3 +103,35 @@ def test_url_parts_fill_in_the_default_port_and_keep_the_query():
     parts = url_parts("https://pay.example.com/v1/payments?x=1")
     assert (parts.scheme, parts.host, parts.port, parts.target, parts.host_header) == ("https", "pay.example.com", 443, "/v1/payments?x=1", "pay.example.com")
     assert url_parts("http://127.0.0.1:8080/").port == 8080
+
+
+async def test_a_kept_connection_the_server_closed_unanswered_is_replaced_by_a_fresh_one():
+    """The server answers the first request on each connection and drops the connection, without
+    a word, when a second one arrives on it (as a server closing idle connections does)."""
+    answered: list[bytes] = []
+
+    async def one_answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        protocol, body = h11.Connection(h11.SERVER), b""
+        while not isinstance(event := protocol.next_event(), h11.EndOfMessage):
+            if event is h11.NEED_DATA:
+                protocol.receive_data(await reader.read(65536))
+            elif isinstance(event, h11.Data):
+                body += event.data
+        answered.append(body)
+        writer.write(protocol.send(h11.Response(status_code=200, headers=[("content-length", "2")])) + protocol.send(h11.Data(data=b"ok")) + protocol.send(h11.EndOfMessage()))
+        await writer.drain()
+        await reader.read(65536)  # the next request on this connection ...
+        writer.close()  # ... is dropped unanswered
+
+    server = await asyncio.start_server(one_answer_each, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pool = Connections(ssl.create_default_context(), keep=2)
+    try:
+        first = await pool.post_url(f"http://127.0.0.1:{port}/x", {}, b"first", 10)
+        second = await pool.post_url(f"http://127.0.0.1:{port}/x", {}, b"second", 10)
+    finally:
+        pool.close()
+        server.close()
+        await server.wait_closed()
+    assert (first.status, second.status) == (200, 200)
+    assert answered == [b"first", b"second"]
