@@ -116,9 +116,10 @@ def judge(session: Session, trace: Trace, intent: Intent) -> Decision:
     """The current policy's decision on `intent` with its screening, kept on the intent (its
     evidence names the version and every rule checked)."""
     scope = trace.scope
-    version, rules = current_policy(session, scope)
-    velocity = _velocity(session, scope, intent, rules.velocity_window_seconds)
-    screening = screen_intent(session, scope, intent, trace.now)
+    with session.no_autoflush:  # none of these reads depends on the intent's unflushed changes: they go out with the next write
+        version, rules = current_policy(session, scope)
+        velocity = _velocity(session, scope, intent, rules.velocity_window_seconds)
+        screening = screen_intent(session, scope, intent, trace.now)
     facts = IntentFacts(kind=intent.kind, amount_minor=intent.amount_minor, currency=intent.currency, counterparty=intent.counterparty, corridor=intent.corridor, screening=screening)
     decision = evaluate(rules, version, facts, velocity)
     intent.policy_version, intent.decision_json = version, orjson.dumps(decision.to_dict()).decode()

@@ -20,7 +20,6 @@ from collections import OrderedDict
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
 from sqlmodel import Session
 
 from backend.db.tables import (
@@ -45,7 +44,7 @@ _lock = threading.Lock()
 
 def screen_intent(session: Session, scope: Scope, intent: Intent, now: datetime) -> Screening:
     """What screening says about `intent`, recording its matches the first time."""
-    source_customer = session.execute(select(Account.customer).where(Account.id == intent.source_account_id)).scalar_one()
+    source_customer = session.get(Account, intent.source_account_id).customer  # intake has it loaded already
     known = customers.registered(session, scope, [source_customer, intent.counterparty])
     source = known.get(source_customer)
     kyc = source.kyc_status if source is not None else None
