@@ -1,8 +1,8 @@
 """Writing audit records: unsealed, in the transaction of what they record, or alone for denials.
 
-A mutation's record is inserted in the mutation's own transaction, so it exists exactly when the
-mutation does and is never lost once the mutation is acknowledged; the sealer links it into the
-chain after commit. A denied attempt changes nothing else, so its record is written in a
+A mutation's record is inserted in the mutation's own transaction (at its tail), so it exists
+exactly when the mutation does and is never lost once the mutation is acknowledged; the sealer
+links it into the chain after commit. A denied attempt changes nothing else, so its record is written in a
 transaction of its own.
 """
 
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from backend.audit.chain import record_digest
 from backend.clock import to_iso
-from backend.db import transactions
+from backend.db import commit_tail, transactions
 from backend.db.bulk import insert_rows
 from backend.db.engine import Database
 from backend.db.tables import AuditRecord
@@ -105,9 +105,25 @@ def _row(entry: AuditEntry) -> dict:
 
 
 def append(session: Session, entries: list[AuditEntry]) -> None:
-    """Insert `entries` unsealed, in order, inside the caller's transaction."""
-    if entries:
-        insert_rows(session.connection(), AuditRecord.__table__, [_row(e) for e in entries])
+    """Write `entries` unsealed, in order, with the caller's transaction. They are inserted at its
+    tail (backend.db.commit_tail), all of the transaction's records in one statement however many
+    steps made them, and dropped with a savepoint that rolls back, as what they record is."""
+    for entry in entries:
+        commit_tail.defer(session, AUDIT, _row(entry))
+
+
+def unwritten(session: Session) -> set[tuple[str, str]]:
+    """(chain, object) of the records appended in this transaction and not yet in the table (as
+    unsealed as any row the table shows)."""
+    return {(row["chain"], row["object_id"]) for row in commit_tail.pending(session, AUDIT)}
+
+
+def _write(session: Session, rows: list[dict]) -> None:
+    insert_rows(session.connection(), AuditRecord.__table__, rows)
+
+
+# After the clearing accounts' totals and before the events, whose commit-order lock stays last.
+AUDIT = commit_tail.Step("audit records", rank=15, run=_write)
 
 
 def record_alone(db: Database, entries: list[AuditEntry]) -> None:

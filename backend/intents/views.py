@@ -6,6 +6,7 @@ import orjson
 from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session
 
+from backend.audit.records import unwritten
 from backend.clock import to_iso
 from backend.db.tables import AuditRecord, Event, Intent, IntentTransition, Review
 from backend.errors import ZentraError
@@ -39,6 +40,8 @@ def _event_stream(session: Session, intent: Intent) -> str:
 
 def _audit_packet(session: Session, intent: Intent) -> str:
     """`ready` once every audit record about the intent is sealed into the chain, else `sealing`."""
+    if (intent.tenant_id, intent.intent_id) in unwritten(session):
+        return "sealing"
     where = (AuditRecord.chain == intent.tenant_id, AuditRecord.object_id == intent.intent_id, AuditRecord.seq.is_(None))
     return "sealing" if session.execute(select(AuditRecord.id).where(*where).limit(1)).first() else "ready"
 

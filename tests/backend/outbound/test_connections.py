@@ -53,7 +53,7 @@ async def test_post_url_sends_the_host_target_and_body_and_keeps_the_connection(
     seen.clear()
     first = await connections.post_url(f"{url}/echo?a=1", {"content-type": "text/plain"}, b"one", 1024)
     second = await connections.post_url(f"{url}/echo", {"content-type": "text/plain"}, b"two", 1024)
-    assert (first.status, first.excerpt, first.headers["content-type"]) == (200, b'{"ok":true}', "application/json")
+    assert (first.status, first.excerpt, first.headers["content-type"], second.status) == (200, b'{"ok":true}', "application/json", 200)
     host = url.removeprefix("http://")
     assert [(s["host"], s["target"], s["body"]) for s in seen] == [(host, "/echo?a=1", "one"), (host, "/echo", "two")]
     assert seen[0]["port"] == seen[1]["port"]  # the second request rode the first one's connection
