@@ -2,8 +2,8 @@
 
 A mutation's record is inserted in the mutation's own transaction (at its tail), so it exists
 exactly when the mutation does and is never lost once the mutation is acknowledged; the sealer
-links it into the chain after commit. A denied attempt changes nothing else, so its record is written in a
-transaction of its own.
+links it into the chain after commit. A denied attempt changes nothing else, so its record is
+written in a transaction of its own.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.db import transactions
 from backend.db.tables import AuditRecord, Event, Intent, WebhookMessage
-from backend.intents import lifecycle
+from backend.intents import lifecycle, views
 from backend.intents.lifecycle import Trace
 from backend.runtime import Runtime
 from backend.tenancy.scope import Scope
@@ -55,11 +55,10 @@ def _count(table, *where):
 
 
 def story(session: Session, intent: Intent) -> Story:
-    events = select(Event.id).where(Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id)
-    messages = WebhookMessage.event_id.in_(events)
+    messages = WebhookMessage.event_id.in_(select(Event.id).where(*views.events_about(intent)))
     return Story(*session.execute(select(
-        _count(AuditRecord, AuditRecord.chain == intent.tenant_id, AuditRecord.object_id == intent.intent_id, AuditRecord.seq.is_(None)),
-        _count(Event, Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id, Event.published_at.is_(None)),
+        _count(AuditRecord, *views.unsealed_records(intent)),
+        _count(Event, *views.unpublished_events(intent)),
         _count(WebhookMessage, messages, WebhookMessage.status == "pending", WebhookMessage.attempts == 0),
         _count(WebhookMessage, messages, WebhookMessage.status != "delivered", WebhookMessage.attempts > 0),
     )).one())

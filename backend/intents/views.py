@@ -30,20 +30,32 @@ def _states(session: Session, intent: Intent) -> list[dict]:
     return [{"state": t.to_state, "from": t.from_state, "event": t.event_type, "actor": t.actor, "reason": t.reason, "at": to_iso(t.at)} for t in rows]
 
 
+def events_about(intent: Intent) -> tuple:
+    """Where the intent's events are (with `unpublished_events`, those not yet on the stream)."""
+    return (Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id)
+
+
+def unpublished_events(intent: Intent) -> tuple:
+    return (*events_about(intent), Event.published_at.is_(None))
+
+
+def unsealed_records(intent: Intent) -> tuple:
+    """Where the intent's audit records not yet sealed into the tenant's chain are."""
+    return (AuditRecord.chain == intent.tenant_id, AuditRecord.object_id == intent.intent_id, AuditRecord.seq.is_(None))
+
+
 def _event_stream(session: Session, intent: Intent) -> str:
     """`synchronized` once every event about the intent is on the stream, else `pending`."""
     if intent.intent_id in unwritten_objects(session):
         return "pending"
-    where = (Event.tenant_id == intent.tenant_id, Event.mode == intent.mode, Event.object_id == intent.intent_id, Event.published_at.is_(None))
-    return "pending" if session.execute(select(Event.id).where(*where).limit(1)).first() else "synchronized"
+    return "pending" if session.execute(select(Event.id).where(*unpublished_events(intent)).limit(1)).first() else "synchronized"
 
 
 def _audit_packet(session: Session, intent: Intent) -> str:
     """`ready` once every audit record about the intent is sealed into the chain, else `sealing`."""
     if (intent.tenant_id, intent.intent_id) in unwritten(session):
         return "sealing"
-    where = (AuditRecord.chain == intent.tenant_id, AuditRecord.object_id == intent.intent_id, AuditRecord.seq.is_(None))
-    return "sealing" if session.execute(select(AuditRecord.id).where(*where).limit(1)).first() else "ready"
+    return "sealing" if session.execute(select(AuditRecord.id).where(*unsealed_records(intent)).limit(1)).first() else "ready"
 
 
 def _review(session: Session, intent: Intent) -> dict | None:

@@ -53,6 +53,11 @@ def url_parts(url: str) -> UrlParts:
     return UrlParts(parsed.scheme, parsed.host, parsed.port or DEFAULT_PORTS[parsed.scheme], parsed.raw_path.decode("ascii"), parsed.netloc.decode("ascii"))
 
 
+# What a failed exchange raises: refused, unresolvable, reset, closed early, TLS, a malformed answer
+# (a timeout, as callers impose one, is an OSError too).
+FAILURES = (OSError, h11.ProtocolError)
+
+
 class ClosedEarly(ConnectionError):
     """The server closed the connection before its answer was complete."""
 
@@ -123,8 +128,8 @@ class Connections:
 
     async def post(self, scheme: str, address: str, port: int, target: str, headers: dict[str, str], body: bytes, sni_hostname: str, excerpt_bytes: int) -> Answer:
         """POST `body` to `address` (already checked; TLS verifies `sni_hostname`), reading at
-        most `excerpt_bytes` of the answer. Failures propagate (OSError, ssl.SSLError,
-        h11.ProtocolError) and close the connection. A kept connection that breaks before any
+        most `excerpt_bytes` of the answer. Failures propagate (`FAILURES`) and close the
+        connection. A kept connection that breaks before any
         answer is replaced by a fresh one (the server most likely closed it as idle; a request
         that did reach a server is safe to send again, as each carries an idempotency key or a
         webhook-id)."""

@@ -19,11 +19,10 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import h11
 import orjson
 
 from backend.db.tables import Provider
-from backend.outbound.connections import Answer, Connections
+from backend.outbound.connections import FAILURES, Answer, Connections
 from backend.providers.verification import sign
 
 RETRYABLE_4XX = {408, 429}
@@ -97,7 +96,7 @@ async def submit(connections: Connections, target: Target, submission: Submissio
             answer = await connections.post_url(target.url, signed_headers(target.secret, body, now, submission.reference), body, ANSWER_BYTES)
     except TimeoutError:
         return outcome("timeout", error=f"no answer within {timeout:g} s")
-    except (OSError, h11.ProtocolError) as exc:  # refused, unresolvable, reset, closed early, TLS, malformed answer
+    except FAILURES as exc:
         return outcome("connection", error=f"{type(exc).__name__}: {exc}"[:MAX_TEXT])
     status = answer.status
     if 200 <= status < 300:

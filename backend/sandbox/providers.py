@@ -29,7 +29,6 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-import h11
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -49,7 +48,7 @@ from backend.inputs import (
     whole_number,
 )
 from backend.money.amounts import MAX_AMOUNT
-from backend.outbound.connections import Connections
+from backend.outbound.connections import FAILURES, Connections
 from backend.providers import registry, verification
 from backend.runtime import Runtime
 from backend.sandbox import faults, receivers, reports
@@ -238,7 +237,7 @@ async def _deliver(connections: Connections, url: str, headers: dict[str, str], 
         except Blocked as exc:
             log.warning("sandbox callback to %s refused: %s", url, exc)
             return
-        except (OSError, h11.ProtocolError, Unresolvable) as exc:  # TimeoutError is an OSError
+        except (*FAILURES, Unresolvable) as exc:
             problem = f"{type(exc).__name__}: {exc}"
             continue
         if answer.status < 500:

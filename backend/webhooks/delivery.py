@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-import h11
-
-from backend.outbound.connections import Connections
+from backend.outbound.connections import FAILURES, Connections
 from backend.webhooks import addresses, signing
 from backend.webhooks.messages import Job
 from backend.webhooks.schedule import parse_retry_after
@@ -75,7 +73,7 @@ async def attempt(connections: Connections, job: Job, *, timeout: float, now: Ca
         return outcome(error_kind="dns", error=_short(exc))
     except TimeoutError:
         return outcome(error_kind="timeout" if resolved else "dns", error=f"no answer within {timeout:g} s" if resolved else "resolving the host timed out")
-    except (OSError, h11.ProtocolError) as exc:  # refused, reset, closed early, TLS, malformed answer
+    except FAILURES as exc:
         return outcome(error_kind="connection", error=_short(exc))
     excerpt = answer.excerpt.decode("utf-8", "replace")[:EXCERPT_CHARS] or None
     if 200 <= answer.status < 300:
