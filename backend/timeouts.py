@@ -15,3 +15,13 @@ async def within(seconds: float, awaitable: Awaitable[T]) -> T:
     was cancelled, keeping a stopping process waiting for good."""
     async with asyncio.timeout(seconds):
         return await awaitable
+
+
+def stop_if_cancelled() -> None:
+    """Raise the cancellation a library call swallowed. nats-py waits with `asyncio.wait_for`
+    (a pull subscription's `fetch`, `connect`), which loses a cancellation in the same race as
+    above; the task still counts the request (`Task.cancelling`), so a loop around such calls
+    checks here on every turn and stops as it was asked to."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -61,7 +61,7 @@ from backend.encoding import dumps
 from backend.events import partition
 from backend.events.log import view
 from backend.events.stream import ensure_stream, subject
-from backend.timeouts import within
+from backend.timeouts import stop_if_cancelled, within
 
 log = logging.getLogger("zentra.relay")
 
@@ -387,6 +387,7 @@ class Relay:
             publisher = await Publisher(nc).start()
             checked = time.monotonic()
             while True:
+                stop_if_cancelled()
                 if time.monotonic() - checked > LOCK_CHECK_SECONDS:
                     if not await asyncio.to_thread(lock.held):
                         return

@@ -42,7 +42,7 @@ from backend.outbound.connections import Connections
 from backend.ratelimit.buckets import InProcessBuckets, Limit, TokenBuckets
 from backend.ratelimit.redis_buckets import RedisBuckets
 from backend.runtime import Runtime
-from backend.timeouts import within
+from backend.timeouts import stop_if_cancelled, within
 from backend.webhooks import delivery
 from backend.webhooks.addresses import Resolver, system_resolver
 from backend.webhooks.endpoints import INTERNAL_PREFIX
@@ -189,8 +189,12 @@ class Dispatcher:
         return max(1, min(4 * slots, int(lease / 2), int(slots * lease / (2 * self.settings.timeout_seconds))))
 
     async def run(self) -> None:
+        """Until cancelled. A task group, not `gather`: cancelled, it waits for all three loops to
+        stop before the lanes are cancelled and the last outcomes written."""
         try:
-            await asyncio.gather(self._consume_forever(), self._due_forever(), self._settle_forever())
+            async with asyncio.TaskGroup() as group:
+                for loop in (self._consume_forever(), self._due_forever(), self._settle_forever()):
+                    group.create_task(loop)
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -259,8 +263,10 @@ class Dispatcher:
                 try:
                     batch = await subscription.fetch(FETCH_BATCH, timeout=FETCH_WAIT_SECONDS)
                 except nats.errors.TimeoutError:
-                    continue
-                await self._fan_out(batch)
+                    batch = []
+                stop_if_cancelled()
+                if batch:
+                    await self._fan_out(batch)
         finally:
             with contextlib.suppress(Exception):
                 await nc.close()

@@ -3,9 +3,12 @@ restarts, a NATS outage and a SIGKILL (real NATS server, real API, real database
 
 from __future__ import annotations
 
+import asyncio
 import signal
 
-from backend.events.relay import relay_lock
+import nats
+
+from backend.events.relay import Relay, relay_lock
 from tests.backend.events.support import (
     Poster,
     RelayThread,
@@ -85,3 +88,29 @@ def test_one_relay_per_database_holds_the_lock_until_it_lets_go(runtime):
         first.release()
     assert second.acquire()
     second.release()
+
+
+async def test_a_cancelled_relay_stops_even_when_connecting_swallowed_the_cancellation(runtime, nats_url, monkeypatch):
+    """nats-py's `connect` waits with `asyncio.wait_for`, which on Python 3.11 can return the
+    connection instead of raising when a cancellation arrives with it; the relay stops anyway."""
+    original, connecting, swallowed = nats.connect, asyncio.Event(), []
+
+    async def connect(*args, **kwargs):
+        client = await original(*args, **kwargs)
+        connecting.set()
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            swallowed.append("connect")
+        return client
+
+    monkeypatch.setattr(nats, "connect", connect)
+    task = asyncio.create_task(Relay(runtime.db, nats_url).run())
+    await asyncio.wait_for(connecting.wait(), 10)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=10)
+    assert swallowed == ["connect"]
+    assert task in done and task.cancelled()
+    lock = relay_lock(runtime.db)
+    assert lock.acquire(), "the relay let go of its lock"
+    lock.release()
