@@ -36,7 +36,10 @@ database (a new SQLite file, or a new PostgreSQL schema `zbench_…`, dropped at
                Latency = DOM time - commit time (one machine, one clock), per event and page:
                p50/p95/p99 against 300 ms, and the share of events that ever appeared (the
                timeline shows only its newest 25 rows, so events pushed more than 25 at a time
-               never do, and are not in the percentiles).
+               never do, and are not in the percentiles). Each page's main-thread time while the
+               events are written (Chrome's Performance domain: tasks, script, layout, style) is
+               printed as a share of that time, the mean of the pages: what rendering the pushes
+               costs, with less noise than a latency.
 
 A Reflex compile may rewrite reflex.lock / package.json in the repository: compare them afterwards.
 """
@@ -554,6 +557,8 @@ class Live:
     frame_ms: list[float]  # commit -> the websocket message carrying the event reached the page
     stall_ms: list[float]  # lateness of a 50 ms timer in the pages while the events were written
     render_ms: list[float]  # that message -> the row in the DOM
+    renderer: dict[str, float]  # a page's main thread busy while the events were written, % of the time, mean of the pages
+
 
     @property
     def rate(self) -> float:
@@ -639,6 +644,20 @@ def _cpu_seconds(app: App) -> dict[str, float]:
     return {"app": total(app_tree), "browser+writer+nats": total(others), "bench": total([me]), f"machine ({os.cpu_count()} cores)": machine}
 
 
+RENDERER_METRICS = {"task": "TaskDuration", "script": "ScriptDuration", "layout": "LayoutDuration", "style": "RecalcStyleDuration"}
+
+
+def _renderer_seconds(cdp) -> dict[str, float]:
+    """Seconds a page's main thread has spent so far, in all and by kind (Chrome's Performance
+    domain): what each page costs the shared cores, with less noise than a latency."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {label: metrics.get(name, 0.0) for label, name in RENDERER_METRICS.items()}
+
+
+def _renderer_share(before: list[dict[str, float]], after: list[dict[str, float]], seconds: float) -> dict[str, float]:
+    return {k: 100 * sum(a[k] - b[k] for b, a in zip(before, after)) / len(after) / seconds for k in RENDERER_METRICS}
+
+
 def _seen(page) -> dict[str, float]:
     return dict(page.evaluate("() => Array.from(window.__seen.entries())"))
 
@@ -658,6 +677,9 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
             page.get_by_test_id("live-count").wait_for()
             page.evaluate(OBSERVER)
             pages.append(page)
+        cdps = [page.context.new_cdp_session(page) for page in pages]
+        for cdp in cdps:
+            cdp.send("Performance.enable")
         # Warm-up: a few events must reach every page before the clock starts (feed subscribed,
         # sessions watching, relay publishing).
         last = None
@@ -675,6 +697,7 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
         for page in pages:
             page.evaluate("() => { window.__stalls = []; }")
         cpu_before, cpu_started = _cpu_seconds(app), time.monotonic()
+        renderer_before = [_renderer_seconds(cdp) for cdp in cdps]
         writer.start()
         while writer.is_alive():
             pages[0].wait_for_timeout(250)  # keeps Playwright's connection served while the writer runs
@@ -687,6 +710,7 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
         while time.monotonic() < deadline and not all(final in _seen(p) for p in pages):
             pages[0].wait_for_timeout(250)
         cpu_after, cpu_seconds = _cpu_seconds(app), time.monotonic() - cpu_started
+        renderer = _renderer_share(renderer_before, [_renderer_seconds(cdp) for cdp in cdps], cpu_seconds)
         cpu = {k: 100 * (cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0)) / cpu_seconds for k in cpu_after}
         pages[0].wait_for_timeout(1000)
         latencies, per_page, frame_ms, render_ms, stall_ms = [], [], [], [], []
@@ -708,7 +732,7 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
             per_page.append(shown / len(committed))
         share = sum(per_page) / len(per_page)
         (workdir / "live-timeline.json").write_text(json.dumps(timeline))  # per event: commit, frame and DOM times (ms)
-        return Live(len(committed), written["elapsed"], len(pages), latencies, share, per_page, written["late"], _relay_ms(runtime, committed), cpu, frame_ms, stall_ms, render_ms)
+        return Live(len(committed), written["elapsed"], len(pages), latencies, share, per_page, written["late"], _relay_ms(runtime, committed), cpu, frame_ms, stall_ms, render_ms, renderer)
     finally:
         for context in contexts:
             context.close()
@@ -757,6 +781,7 @@ def report(args, filled: Filled, timings: list[Timing], load: PageLoad | None, l
     if live:
         print("share shown per page: " + ", ".join(f"{s:.1%}" for s in live.per_page_share) + f"; commits later than their slot by > 50 ms: {live.late_commits}")
         print("CPU while writing, % of one core: " + ", ".join(f"{k} {v:.0f}%" for k, v in live.cpu.items()))
+        print("a page's main thread busy while writing, % of the time (mean of the pages): " + ", ".join(f"{k} {v:.1f}%" for k, v in live.renderer.items()))
     for t in timings:
         for plan in t.plans:
             print(f"{t.name}: {plan}")
