@@ -527,7 +527,7 @@ OBSERVER = """() => {
 # socket.io client opens its socket after this runs, and this listener is added before its own).
 FRAME_CLOCK = """(() => {
   window.__frames = new Map();
-  window.__traffic = {messages: 0, bytes: 0};
+  window.__traffic = {messages: 0, chars: 0};
   const Native = window.WebSocket;
   const Clocked = function (...args) {
     const ws = new Native(...args);
@@ -535,7 +535,7 @@ FRAME_CLOCK = """(() => {
       const now = Date.now();
       if (typeof m.data !== 'string') return;
       window.__traffic.messages += 1;
-      window.__traffic.bytes += m.data.length;
+      window.__traffic.chars += m.data.length;
       for (const id of m.data.match(/evt_[0-9a-f]{28}/g) || []) if (!window.__frames.has(id)) window.__frames.set(id, now);
     });
     return ws;
@@ -561,7 +561,7 @@ class Live:
     stall_ms: list[float]  # lateness of a 50 ms timer in the pages while the events were written
     render_ms: list[float]  # that message -> the row in the DOM
     renderer: dict[str, float]  # a page's main thread busy while the events were written, % of the time, mean of the pages
-    traffic: dict[str, float]  # websocket messages a page received per second while the events were written, and their mean size
+    traffic: dict[str, float]  # websocket messages a page received per second while the events were written, and their mean length in characters
 
 
     @property
@@ -623,11 +623,13 @@ def _relay_ms(runtime: Runtime, committed: dict[str, float]) -> list[float]:
     return out
 
 
-def _cpu_seconds(app: App) -> dict[str, float]:
+def _cpu_seconds(app: App, postgres: bool) -> dict[str, float]:
     """CPU seconds so far of the app's processes, of the rest of this process's children
     (Playwright's driver and Chromium, the embedded NATS; the writer too while it runs), of the
-    PostgreSQL server's processes (whoever they serve) and of the whole machine (anyone else's
-    work included): a machine near 100% per core means every figure of the run waited for CPU."""
+    PostgreSQL server's processes on a PostgreSQL run (all of them, whoever they serve; a backend
+    that exits between two readings drops out, so it can read low) and of the whole machine
+    (anyone else's work included): a machine near 100% per core means every figure of the run
+    waited for CPU."""
     def total(procs) -> float:
         seconds = 0.0
         for proc in procs:
@@ -643,10 +645,11 @@ def _cpu_seconds(app: App) -> dict[str, float]:
     app_tree = [app_root, *app_root.children(recursive=True)]
     app_pids = {p.pid for p in app_tree}
     others = [p for p in me.children(recursive=True) if p.pid not in app_pids]
-    postgres = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
     busy = psutil.cpu_times()
-    machine = busy.user + busy.nice + busy.system + busy.irq + busy.softirq
-    return {"app": total(app_tree), "browser+writer+nats": total(others), "bench": total([me]), "postgres server": total(postgres), f"machine ({os.cpu_count()} cores)": machine}
+    used = {"app": total(app_tree), "browser+writer+nats": total(others), "bench": total([me])}
+    if postgres:
+        used["postgres server"] = total(p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres"))
+    return {**used, f"machine ({os.cpu_count()} cores)": busy.user + busy.nice + busy.system + busy.irq + busy.softirq}
 
 
 RENDERER_METRICS = {"task": "TaskDuration", "script": "ScriptDuration", "layout": "LayoutDuration", "style": "RecalcStyleDuration"}
@@ -700,8 +703,8 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
         out = workdir / f"committed-{secrets.token_hex(3)}.json"
         writer = multiprocessing.get_context("spawn").Process(target=write_paced, args=(runtime.settings, schema, scope, rate, seconds, secrets.token_hex(3), str(out)))
         for page in pages:
-            page.evaluate("() => { window.__stalls = []; window.__traffic = {messages: 0, bytes: 0}; }")
-        cpu_before, cpu_started = _cpu_seconds(app), time.monotonic()
+            page.evaluate("() => { window.__stalls = []; window.__traffic = {messages: 0, chars: 0}; }")
+        cpu_before, cpu_started = _cpu_seconds(app, schema is not None), time.monotonic()
         renderer_before = [_renderer_seconds(cdp) for cdp in cdps]
         writer.start()
         while writer.is_alive():
@@ -714,11 +717,11 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not all(final in _seen(p) for p in pages):
             pages[0].wait_for_timeout(250)
-        cpu_after, cpu_seconds = _cpu_seconds(app), time.monotonic() - cpu_started
+        cpu_after, cpu_seconds = _cpu_seconds(app, schema is not None), time.monotonic() - cpu_started
         renderer = _renderer_share(renderer_before, [_renderer_seconds(cdp) for cdp in cdps], cpu_seconds)
         counts = [page.evaluate("() => window.__traffic") for page in pages]
         messages = sum(c["messages"] for c in counts)
-        traffic = {"messages/s": messages / len(pages) / cpu_seconds, "bytes": sum(c["bytes"] for c in counts) / max(1, messages)}
+        traffic = {"messages/s": messages / len(pages) / cpu_seconds, "chars": sum(c["chars"] for c in counts) / max(1, messages)}
         cpu = {k: 100 * (cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0)) / cpu_seconds for k in cpu_after}
         pages[0].wait_for_timeout(1000)
         latencies, per_page, frame_ms, render_ms, stall_ms = [], [], [], [], []
@@ -790,7 +793,7 @@ def report(args, filled: Filled, timings: list[Timing], load: PageLoad | None, l
         print("share shown per page: " + ", ".join(f"{s:.1%}" for s in live.per_page_share) + f"; commits later than their slot by > 50 ms: {live.late_commits}")
         print("CPU while writing, % of one core: " + ", ".join(f"{k} {v:.0f}%" for k, v in live.cpu.items()))
         print("a page's main thread busy while writing, % of the time (mean of the pages): " + ", ".join(f"{k} {v:.1f}%" for k, v in live.renderer.items()))
-        print(f"websocket messages a page received while writing: {live.traffic['messages/s']:.1f}/s, {live.traffic['bytes']:,.0f} bytes each on average")
+        print(f"websocket messages a page received while writing: {live.traffic['messages/s']:.1f}/s, {live.traffic['chars']:,.0f} characters each on average")
     for t in timings:
         for plan in t.plans:
             print(f"{t.name}: {plan}")

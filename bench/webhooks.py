@@ -300,6 +300,8 @@ def main() -> int:
     parser.add_argument("--paced", type=float, metavar="RATE", help="write the events one per transaction at RATE a second (the relay carries them)")
     parser.add_argument("--receiver", nargs=2, metavar=("PORT", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.paced is not None and (args.paced <= 0 or args.via != "relay"):
+        parser.error("--paced takes a rate above 0, and its events go through the relay (not --via stream)")
     if args.receiver:
         run_receiver(int(args.receiver[0]), args.receiver[1])
         return 0

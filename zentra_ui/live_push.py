@@ -16,6 +16,7 @@ import reflex as rx
 
 from backend.events.feed import follow
 from backend.runtime import current
+from backend.timeouts import stop_if_cancelled
 from state.live import LiveState
 from state.watchers import watchers_of
 
@@ -65,6 +66,7 @@ async def push_forever(app: rx.App) -> None:
         return
     pusher = Pusher(app)
     while True:
+        stop_if_cancelled()  # a feed failure after a swallowed cancellation must not reconnect
         try:
             async for event in follow(url):
                 pusher.offer(event)

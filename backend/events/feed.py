@@ -16,6 +16,7 @@ import nats
 import orjson
 
 from backend.events.stream import SUBJECTS
+from backend.timeouts import stop_if_cancelled
 
 log = logging.getLogger("zentra.feed")
 
@@ -35,6 +36,7 @@ async def follow(nats_url: str) -> AsyncIterator[dict]:
     subscriptions = [await client.subscribe(subject, cb=on_message) for subject in SUBJECTS]
     try:
         while True:
+            stop_if_cancelled()  # `connect` waits with wait_for, which may have swallowed it
             data = await queue.get()
             try:
                 yield orjson.loads(data)

@@ -369,6 +369,7 @@ class Relay:
 
     async def _while_held(self, lock: RelayLock) -> None:
         while await asyncio.to_thread(lock.held):
+            stop_if_cancelled()  # a failure after a swallowed cancellation lands here, not in the publish loop
             try:
                 await self._connected(lock)
             except Exception as exc:  # noqa: BLE001 - an outage must never stop the relay
@@ -422,6 +423,7 @@ class Relay:
 async def _acquire(lock: RelayLock) -> None:
     """Wait for the lock; meanwhile another process relays, and this one takes over if it dies."""
     while True:
+        stop_if_cancelled()
         try:
             if await asyncio.to_thread(lock.acquire):
                 return

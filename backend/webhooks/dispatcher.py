@@ -239,6 +239,7 @@ class Dispatcher:
 
     async def _consume_forever(self) -> None:
         while True:
+            stop_if_cancelled()  # a failure after a swallowed cancellation lands here, not in the fetch loop
             try:
                 await self._consume()
             except Exception as exc:  # noqa: BLE001 - an outage must never stop deliveries for good

@@ -106,11 +106,14 @@ async def test_a_cancelled_relay_stops_even_when_connecting_swallowed_the_cancel
 
     monkeypatch.setattr(nats, "connect", connect)
     task = asyncio.create_task(Relay(runtime.db, nats_url).run())
-    await asyncio.wait_for(connecting.wait(), 10)
-    task.cancel()
-    done, _ = await asyncio.wait({task}, timeout=10)
-    assert swallowed == ["connect"]
-    assert task in done and task.cancelled()
-    lock = relay_lock(runtime.db)
-    assert lock.acquire(), "the relay let go of its lock"
-    lock.release()
+    try:
+        await asyncio.wait_for(connecting.wait(), 10)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=10)
+        assert swallowed == ["connect"]
+        assert task in done and task.cancelled()
+        lock = relay_lock(runtime.db)
+        assert lock.acquire(), "the relay let go of its lock"
+        lock.release()
+    finally:
+        task.cancel()

@@ -5,6 +5,7 @@ can return a result instead of raising when both arrive together)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import nats
 from nats.js.client import JetStreamContext
@@ -37,6 +38,8 @@ async def test_a_cancelled_dispatcher_stops_even_when_a_fetch_swallowed_the_canc
         assert task in done and task.cancelled()
         assert not [t for t in asyncio.all_tasks() if "Dispatcher." in t.get_coro().__qualname__]
     finally:
+        task.cancel()
         nc = await nats.connect(nats_url)
-        await nc.jetstream().delete_consumer(STREAM, durable)
+        with contextlib.suppress(Exception):
+            await nc.jetstream().delete_consumer(STREAM, durable)
         await nc.close()
