@@ -237,10 +237,10 @@ async def measure(args, runtime, nats_url: str, tenant_id: str, endpoint_id: str
     try:
         await asyncio.wait_for(dispatcher.ready.wait(), 30)
         started, cpu, committed = time.perf_counter(), time.process_time(), {}
-        if args.paced:
+        if args.paced:  # the relay runs while the events trickle in
             tasks.append(asyncio.create_task(Relay(runtime.db, nats_url, now=runtime.now).run()))
             committed = await asyncio.to_thread(write_paced, runtime, tenant_id, args.events, args.paced)
-        else:
+        else:  # the events are all committed first, then relayed (or published) as a backlog
             rows = await asyncio.to_thread(write_events, runtime, tenant_id, args.events)
             if args.via == "relay":
                 tasks.append(asyncio.create_task(Relay(runtime.db, nats_url, now=runtime.now).run()))

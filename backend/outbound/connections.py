@@ -129,10 +129,9 @@ class Connections:
     async def post(self, scheme: str, address: str, port: int, target: str, headers: dict[str, str], body: bytes, sni_hostname: str, excerpt_bytes: int) -> Answer:
         """POST `body` to `address` (already checked; TLS verifies `sni_hostname`), reading at
         most `excerpt_bytes` of the answer. Failures propagate (`FAILURES`) and close the
-        connection. A kept connection that breaks before any
-        answer is replaced by a fresh one (the server most likely closed it as idle; a request
-        that did reach a server is safe to send again, as each carries an idempotency key or a
-        webhook-id)."""
+        connection. A kept connection that breaks before any answer is replaced by a fresh one
+        (the server most likely closed it as idle; a request that did reach a server is safe to
+        send again, as each carries an idempotency key or a webhook-id)."""
         key = (scheme, address, port, sni_hostname)
         kept = self._take(key)
         connection = kept or await self._open(key)
