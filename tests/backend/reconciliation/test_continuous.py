@@ -51,6 +51,8 @@ def test_a_line_listed_before_its_callback_is_matched_when_the_callback_arrives(
 def test_each_providers_day_is_a_continuous_run_that_imports_keep_current(api, runtime):
     rails_ = rails(api)
     provider_id, today = rails_.providers[0]["id"], runtime.now().date()
+    while match_pass(runtime):  # settlements earlier tests left in the shared database are not this test's
+        pass
     intents = settle(runtime, rails_, (100, "A"), (200, "B"), (300, "C"))
     assert match_pass(runtime) == 3
     assert match_pass(runtime) == 0
