@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from backend.db import transactions
+from backend.db.own_session import OwnSession
 from backend.db.tables import Intent
 from backend.errors import ZentraError
 from backend.intents import lifecycle, money
@@ -63,9 +65,19 @@ class Due:
     targets: tuple[Target, ...]
 
 
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (Intent.status == "ledgered", Intent.next_action_at <= now)
+
+
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether some intent's routing is due: the idle loop's question, a read that takes no lock
+    (on SQLite the claim's write transaction would take the database's write lock each time)."""
+    return conn.execute(select(Intent.id).where(*_due(now)).limit(1)).first() is not None
+
+
 def claim_due(session: Session, api_url: str, now: datetime, limit: int = BATCH) -> list[Due]:
     """Lease up to `limit` intents whose routing is due."""
-    query = select(Intent).where(Intent.status == "ledgered", Intent.next_action_at <= now).order_by(Intent.next_action_at).limit(limit).with_for_update(skip_locked=True)
+    query = select(Intent).where(*_due(now)).order_by(Intent.next_action_at).limit(limit).with_for_update(skip_locked=True)
     claimed = []
     routed: dict[tuple[str, str, str], list] = {}  # each corridor's providers, read once a batch
     for intent in session.execute(query).scalars():
@@ -167,16 +179,21 @@ async def route_due(runtime: Runtime, connections: Connections, limit: int = BAT
 
 
 async def run_forever(runtime: Runtime) -> None:
-    """Route whatever is due, as fast as it comes; idle briefly when nothing is."""
+    """Route whatever is due, as fast as it comes; idle briefly when nothing is. While idle it
+    asks through a session of its own (`OwnSession`: one round trip on PostgreSQL) before it
+    claims anything."""
     connections = Connections(ssl.create_default_context(), keep=OFFERS_IN_FLIGHT)
+    own = OwnSession(runtime.db)
     try:
         while True:
             try:
-                routed = await route_due(runtime, connections)
+                due = await run_in_threadpool(own.run, lambda conn: any_due(conn, runtime.now()))
+                routed = await route_due(runtime, connections) if due else 0
             except Exception:  # noqa: BLE001 - the worker must survive a bad batch (database restart)
                 log.exception("routing pass failed")
                 routed = 0
             if not routed:
                 await asyncio.sleep(IDLE_SECONDS)
     finally:
+        own.close()
         connections.close()

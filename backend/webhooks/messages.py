@@ -150,6 +150,8 @@ def fan_out(session: Session, views: list[dict], rooms: dict[str, int], default_
             by_id[endpoint.id] = endpoint
     inserted = insert_new(session, rows)
     taken = [row for row in rows if row["id"] in claimed and row["id"] in inserted]
+    if not taken:  # the usual case for most events: no endpoint wants them
+        return []
     keys = signing_keys(session, {row["endpoint_id"] for row in taken}, now)
     return [_job(row["id"], by_id[row["endpoint_id"]], keys, row["body"], lease_until) for row in taken]
 

@@ -4,10 +4,13 @@ take the others with it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from backend.db import transactions
+from backend.db.own_session import OwnSession
 from backend.db.tables import Intent, Provider
 from backend.intents import router
 from backend.ledger import holds
@@ -60,3 +63,34 @@ def test_the_router_keeps_at_most_offers_in_flight_offers_open_at_once(runtime, 
     monkeypatch.setattr(router, "offer", slow_offer)
     assert route_due(runtime) == 10
     assert most == 3
+
+
+def test_the_idle_question_sees_a_due_intent_but_not_one_under_lease(runtime, api):
+    rail = rails(api)
+    assert payment(rail, 100).status_code == 201
+    own = OwnSession(runtime.db)
+    try:
+        assert own.run(lambda conn: router.any_due(conn, runtime.now()))
+        assert len(transactions.write(runtime.db, lambda s: router.claim_due(s, "http://127.0.0.1:9", runtime.now()))) == 1
+        assert not own.run(lambda conn: router.any_due(conn, runtime.now()))
+        assert own.run(lambda conn: router.any_due(conn, runtime.now() + router.LEASE + timedelta(seconds=1)))
+    finally:
+        own.close()
+
+
+async def test_the_running_worker_routes_an_intent_that_becomes_due(runtime, api):
+    rail = rails(api)
+    worker = asyncio.create_task(router.run_forever(runtime))
+    try:
+        await asyncio.sleep(0.2)  # idle first: the worker's question finds nothing due
+        intent_id = (await asyncio.to_thread(payment, rail, 100)).json()["intent_id"]
+        deadline = asyncio.get_running_loop().time() + 20
+        while (await asyncio.to_thread(_row, runtime, intent_id)).status == "ledgered":
+            assert asyncio.get_running_loop().time() < deadline, "the worker did not route the intent"
+            await asyncio.sleep(0.05)
+        routed = await asyncio.to_thread(_row, runtime, intent_id)
+        assert routed.status != "failed" and routed.provider_id == rail.providers[0]["id"]
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
