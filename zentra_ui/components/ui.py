@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import reflex as rx
 
 from state.paging import OffsetPages
+from zentra_ui.components import plain
 
 MONO = "ui-monospace, SFMono-Regular, 'JetBrains Mono', Menlo, Consolas, 'Liberation Mono', monospace"
 
@@ -32,12 +33,11 @@ STATUS_COLORS = (
 
 
 def mono(text, **props) -> rx.Component:
-    """Monospace, tabular figures, one line. A class (`zt-mono`), not style props: style props
-    become CSS that emotion serialises on every render, and live tables render their ids and
-    times several times a second in every open page."""
+    """Monospace, tabular figures, one line (`zt-mono`), drawn as a plain element (see
+    `components.plain`): live tables render their ids and times several times a second in
+    every open page."""
     props.setdefault("size", "2")
-    classes = props.pop("class_name", "")
-    return rx.text(text, class_name=f"zt-mono {classes}".strip(), **props)
+    return plain.text(text, **{**props, "class_name": f"zt-mono {props.get('class_name', '')}".strip()})
 
 
 def copy_button(value, what: str = "id") -> rx.Component:
@@ -45,11 +45,8 @@ def copy_button(value, what: str = "id") -> rx.Component:
     and says so; the click does not reach the row or link around it. Its glyph is drawn by CSS
     (`zt-copy-glyph`): a Lucide icon is an SVG built in script, and building the copy icons of
     a live table's rows took a sixth of a page's main-thread time on each push."""
-    return rx.icon_button(
+    return plain.icon_button(
         rx.el.span(class_name="zt-copy-glyph", aria_hidden="true"),
-        size="1",
-        variant="ghost",
-        color_scheme="gray",
         on_click=[rx.set_clipboard(value).stop_propagation, rx.toast("Copied", duration=1500)],
         aria_label=f"Copy {what}",
         title=f"Copy {what}",
@@ -73,7 +70,7 @@ def id_chip(value, *, href=None, on_click=None, test_id: str | None = None, size
     button = copy_button(value)
     if isinstance(value, rx.Var):
         button = rx.cond(value != "", button)
-    return rx.hstack(text, button, spacing="1", align="center", class_name="zt-id", min_width="0")
+    return plain.row_flex(text, button, gap="1", class_name="zt-id", min_width="0")
 
 
 def when_text(text, iso, **props) -> rx.Component:
@@ -91,15 +88,7 @@ def amount(text, **props) -> rx.Component:
 
 def status_badge(status, colors: tuple[tuple[str, str], ...] = STATUS_COLORS, **props) -> rx.Component:
     """A status word in the colour `colors` gives it (gray for any other word)."""
-    return rx.badge(
-        status,
-        color_scheme=rx.match(status, *colors, "gray"),
-        variant="soft",
-        radius="small",
-        font_family=MONO,
-        size="1",
-        **props,
-    )
+    return plain.badge(status, color_scheme=rx.match(status, *colors, "gray"), radius="small", class_name="zt-mono", **props)
 
 
 def label(text: str) -> rx.Component:

@@ -6,6 +6,7 @@ import reflex as rx
 
 from state.account import AccountState, HoldActionState
 from zentra_ui.components.holds import hold_buttons, hold_dialog
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
@@ -85,14 +86,14 @@ POSTING_HEADERS = [("Posting", "left"), ("Kind", "left"), ("Status", "left"), ("
 
 
 def _posting(p: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(id_chip(p["posting_id"], size="2")),
-        rx.table.cell(mono(p["kind"], color_scheme="gray")),
-        rx.table.cell(status_badge(p["status"])),
-        rx.table.cell(rx.hstack(mono(p["direction"]), mono(p["bucket"], size="1", color_scheme="gray"), spacing="2", align="baseline")),
-        rx.table.cell(amount(p["amount"]), text_align="right"),
-        rx.table.cell(rx.text(p["description"], size="1", color_scheme="gray", class_name="zt-ellipsis")),
-        rx.table.cell(when_text(p["created_at"], p["created_at_iso"])),
+    return table_row(
+        table_cell(id_chip(p["posting_id"], size="2")),
+        table_cell(mono(p["kind"], color_scheme="gray")),
+        table_cell(status_badge(p["status"])),
+        table_cell(rx.hstack(mono(p["direction"]), mono(p["bucket"], size="1", color_scheme="gray"), spacing="2", align="baseline")),
+        table_cell(amount(p["amount"]), text_align="right"),
+        table_cell(rx.text(p["description"], size="1", color_scheme="gray", class_name="zt-ellipsis")),
+        table_cell(when_text(p["created_at"], p["created_at_iso"])),
         class_name="zt-row",
         data_testid="posting-row",
     )
@@ -131,15 +132,15 @@ def _countdown(h: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _hold(h: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(id_chip(h["id"], size="2")),
-        rx.table.cell(amount(h["amount"]), text_align="right"),
-        rx.table.cell(status_badge(h["status"])),
-        rx.table.cell(rx.text(h["reason"], size="2", class_name="zt-ellipsis")),
-        rx.table.cell(mono(h["source_request"], size="1")),
-        rx.table.cell(when_text(h["expires_label"], h["expires_at"])),
-        rx.table.cell(_countdown(h)),
-        rx.table.cell(rx.cond(HoldActionState.can_manage_holds & (h["status"] == "active"), hold_buttons(HoldActionState, h["id"])), text_align="right"),
+    return table_row(
+        table_cell(id_chip(h["id"], size="2")),
+        table_cell(amount(h["amount"]), text_align="right"),
+        table_cell(status_badge(h["status"])),
+        table_cell(rx.text(h["reason"], size="2", class_name="zt-ellipsis")),
+        table_cell(mono(h["source_request"], size="1")),
+        table_cell(when_text(h["expires_label"], h["expires_at"])),
+        table_cell(_countdown(h)),
+        table_cell(rx.cond(HoldActionState.can_manage_holds & (h["status"] == "active"), hold_buttons(HoldActionState, h["id"])), text_align="right"),
         class_name="zt-row",
         data_testid="hold-row",
     )
@@ -149,13 +150,13 @@ HISTORY_HEADERS = [("Effective", "left"), ("Posting", "left"), ("Line", "left"),
 
 
 def _history(line: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(when_text(line["effective_at"], line["effective_at_iso"])),
-        rx.table.cell(id_chip(line["posting_id"], size="2")),
-        rx.table.cell(rx.hstack(mono(line["direction"]), mono(line["bucket"], size="1", color_scheme="gray"), spacing="2", align="baseline")),
-        rx.table.cell(amount(line["amount"]), text_align="right"),
-        rx.table.cell(amount(line["posted"]), text_align="right"),
-        rx.table.cell(amount(line["available"]), text_align="right"),
+    return table_row(
+        table_cell(when_text(line["effective_at"], line["effective_at_iso"])),
+        table_cell(id_chip(line["posting_id"], size="2")),
+        table_cell(rx.hstack(mono(line["direction"]), mono(line["bucket"], size="1", color_scheme="gray"), spacing="2", align="baseline")),
+        table_cell(amount(line["amount"]), text_align="right"),
+        table_cell(amount(line["posted"]), text_align="right"),
+        table_cell(amount(line["available"]), text_align="right"),
         class_name="zt-row",
         data_testid="history-row",
     )

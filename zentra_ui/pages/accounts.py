@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from state.accounts import AccountsState
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     amount,
@@ -35,8 +36,8 @@ HEADERS = [
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(
+    return table_row(
+        table_cell(
             rx.hstack(
                 id_chip(row["id"], href="/accounts/" + row["id"], size="2", test_id="account-link"),
                 rx.cond(row["system"] != "", rx.badge("system", variant="outline", color_scheme="gray", size="1", radius="small")),
@@ -45,13 +46,13 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 align="center",
             )
         ),
-        rx.table.cell(rx.text(row["customer"], size="2", class_name="zt-ellipsis")),
-        rx.table.cell(rx.text(row["account_type"], size="2", color_scheme="gray")),
-        rx.table.cell(mono(row["currency"])),
-        rx.table.cell(mono(row["normal_balance"], color_scheme="gray")),
-        rx.table.cell(amount(row["posted"]), text_align="right"),
-        rx.table.cell(amount(row["pending"], color_scheme="gray"), text_align="right"),
-        rx.table.cell(amount(row["available"], weight="medium"), text_align="right", data_testid="available"),
+        table_cell(rx.text(row["customer"], size="2", class_name="zt-ellipsis")),
+        table_cell(rx.text(row["account_type"], size="2", color_scheme="gray")),
+        table_cell(mono(row["currency"])),
+        table_cell(mono(row["normal_balance"], color_scheme="gray")),
+        table_cell(amount(row["posted"]), text_align="right"),
+        table_cell(amount(row["pending"], color_scheme="gray"), text_align="right"),
+        table_cell(amount(row["available"], weight="medium"), text_align="right", data_testid="available"),
         class_name="zt-row",
         data_testid="account-row",
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from state.events import EventsState
+from zentra_ui.components import plain
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     data_table,
@@ -27,13 +29,13 @@ FAMILY_COLORS = (("ledger", "teal"), ("hold", "amber"), ("account", "blue"), ("a
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(when_text(row["occurred_at"], row["occurred_at_iso"])),
-        rx.table.cell(rx.badge(row["type"], color_scheme=rx.match(row["family"], *FAMILY_COLORS, "gray"), variant="soft", size="1")),
-        rx.table.cell(id_chip(row["object"])),
-        rx.table.cell(id_chip(row["id"], color_scheme="gray")),
-        rx.table.cell(id_chip(row["correlation_id"], color_scheme="gray")),
-        rx.table.cell(mono(row["data"], size="1", color_scheme="gray", class_name="zt-ellipsis", title=row["data"])),
+    return table_row(
+        table_cell(when_text(row["occurred_at"], row["occurred_at_iso"])),
+        table_cell(plain.badge(row["type"], color_scheme=rx.match(row["family"], *FAMILY_COLORS, "gray"))),
+        table_cell(id_chip(row["object"])),
+        table_cell(id_chip(row["id"], color_scheme="gray")),
+        table_cell(id_chip(row["correlation_id"], color_scheme="gray")),
+        table_cell(mono(row["data"], size="1", color_scheme="gray", class_name="zt-ellipsis", title=row["data"])),
         class_name="zt-row",
         data_testid="event-row",
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from state.evidence import EvidenceState
+from zentra_ui.components import plain
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
@@ -99,12 +101,12 @@ def _filters() -> rx.Component:
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(row["seq"])),
-        rx.table.cell(when_text(row["occurred_at"], row["occurred_at_iso"])),
-        rx.table.cell(mono(row["actor"], size="1")),
-        rx.table.cell(rx.badge(row["role"], variant="outline", color_scheme="gray", size="1", font_family=MONO)),
-        rx.table.cell(
+    return table_row(
+        table_cell(mono(row["seq"])),
+        table_cell(when_text(row["occurred_at"], row["occurred_at_iso"])),
+        table_cell(mono(row["actor"], size="1")),
+        table_cell(plain.badge(row["role"], variant="outline", color_scheme="gray", class_name="zt-mono")),
+        table_cell(
             rx.hstack(
                 rx.cond(row["denied"] != "", rx.badge(rx.icon("ban", size=12), "denied", color_scheme="tomato", variant="soft", size="1")),
                 mono(row["action"]),
@@ -112,15 +114,15 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 align="center",
             )
         ),
-        rx.table.cell(
+        table_cell(
             rx.cond(
                 row["object"] != "",
                 id_chip(row["object"], on_click=EvidenceState.export_for(row["object"]), link_title="Export this object's evidence packet"),
             )
         ),
-        rx.table.cell(mono(row["scope"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="240px", title=row["scope"])),
-        rx.table.cell(mono(row["policy"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="280px", title=row["policy"] + " · request " + row["request_id"])),
-        rx.table.cell(mono(row["hash"], size="1", color_scheme="gray")),
+        table_cell(mono(row["scope"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="240px", title=row["scope"])),
+        table_cell(mono(row["policy"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="280px", title=row["policy"] + " · request " + row["request_id"])),
+        table_cell(mono(row["hash"], size="1", color_scheme="gray")),
         class_name="zt-row",
         data_testid="audit-row",
     )

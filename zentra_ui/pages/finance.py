@@ -7,6 +7,7 @@ import reflex as rx
 
 from backend.finance.buckets import WINDOWS
 from state.finance import FinanceState as F
+from zentra_ui.components import plain
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import MONO, empty, label, mono, panel
 
@@ -84,7 +85,7 @@ def _controls() -> rx.Component:
             aria_label="Time range",
         ),
         rx.spacer(),
-        rx.cond(F.stale, rx.badge("updating", color_scheme="amber", variant="soft", radius="full", font_family=MONO, size="1")),
+        rx.cond(F.stale, plain.badge("updating", color_scheme="amber", radius="full", class_name="zt-mono")),
         rx.cond(F.refreshed_at != "", mono("as of " + F.refreshed_at, size="1", color_scheme="gray", data_testid="finance-refreshed")),
         rx.button(rx.icon("refresh-cw", size=14), size="1", variant="ghost", color_scheme="gray", on_click=F.refresh, title="Refresh", data_testid="finance-refresh"),
         align="center",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import reflex as rx
 
 from state.home import STAGES, HomeState
+from zentra_ui.components import plain
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import MONO, amount, data_table, empty, label, mono, panel
 from zentra_ui.pages.intents import STATE_COLORS, _path, evidence_badge, intent_badge
@@ -37,7 +39,7 @@ def _tone_icon(tone) -> rx.Component:
 
 
 def health(word, tone, **props) -> rx.Component:
-    return rx.badge(_tone_icon(tone), word, color_scheme=rx.match(tone, *TONE_COLORS, "gray"), variant="soft", radius="full", size="1", font_family=MONO, **props)
+    return plain.badge(_tone_icon(tone), word, color_scheme=rx.match(tone, *TONE_COLORS, "gray"), radius="full", **props, class_name="zt-mono")
 
 
 # The runtime strip ------------------------------------------------------------------------------
@@ -167,13 +169,13 @@ def headline_tiles() -> rx.Component:
 
 def _row(row) -> rx.Component:
     chosen = S.selected_id == row["intent_id"]
-    return rx.table.row(
-        rx.table.cell(mono(row["intent_id"], size="1", color=rx.cond(chosen, "var(--zt-accent)", "inherit"), class_name="zt-ellipsis zt-intent-id", title=row["intent_id"], data_testid="home-intent-id")),
-        rx.table.cell(intent_badge(row["status"], data_testid="intent-status")),
-        rx.table.cell(rx.vstack(amount(row["amount"], size="1"), mono(row["amount_minor"] + " mu", size="1", color_scheme="gray"), spacing="0", align="end"), text_align="right"),
-        rx.table.cell(_path(row)),
-        rx.table.cell(evidence_badge(row["evidence"])),
-        rx.table.cell(rx.badge(row["state"], color_scheme=rx.match(row["state"], *STATE_COLORS, "gray"), variant="outline", size="1", font_family=MONO)),
+    return table_row(
+        table_cell(mono(row["intent_id"], size="1", color=rx.cond(chosen, "var(--zt-accent)", "inherit"), class_name="zt-ellipsis zt-intent-id", title=row["intent_id"], data_testid="home-intent-id")),
+        table_cell(intent_badge(row["status"], data_testid="intent-status")),
+        table_cell(rx.vstack(amount(row["amount"], size="1"), mono(row["amount_minor"] + " mu", size="1", color_scheme="gray"), spacing="0", align="end"), text_align="right"),
+        table_cell(_path(row)),
+        table_cell(evidence_badge(row["evidence"])),
+        table_cell(plain.badge(row["state"], color_scheme=rx.match(row["state"], *STATE_COLORS, "gray"), variant="outline", class_name="zt-mono")),
         class_name="zt-row",
         background=rx.cond(chosen, "rgba(63, 184, 175, 0.07)", "transparent"),
         cursor="pointer",
@@ -210,7 +212,7 @@ def _handoff(e) -> rx.Component:
         mono(e["stage"], size="1", color_scheme="gray", min_width="62px"),
         rx.box(width="7px", height="7px", border_radius="50%", background="var(--zt-accent)", flex_shrink="0", box_shadow="0 0 6px rgba(63, 184, 175, 0.6)"),
         rx.vstack(
-            rx.hstack(rx.badge(e["type"], variant="soft", size="1", color_scheme="teal", font_family=MONO), mono(e["actor"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="120px", title=e["actor"]), spacing="2", align="center", wrap="wrap"),
+            rx.hstack(plain.badge(e["type"], color_scheme="teal", class_name="zt-mono"), mono(e["actor"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="120px", title=e["actor"]), spacing="2", align="center", wrap="wrap"),
             mono(e["clock"], size="1", color_scheme="gray", title=e["occurred_at"] + " · " + e["id"]),
             spacing="0",
             align="start",
@@ -228,7 +230,7 @@ def _packet(r) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             mono(r["action"], size="1"),
-            rx.cond(r["denied"] != "", rx.badge("denied", color_scheme="tomato", variant="soft", size="1", font_family=MONO)),
+            rx.cond(r["denied"] != "", plain.badge("denied", color_scheme="tomato", class_name="zt-mono")),
             rx.spacer(),
             mono("#" + r["seq"], size="1", color_scheme="gray", title="hash " + r["hash"] + "…"),
             width="100%",
@@ -262,14 +264,14 @@ def _selected_blocks(I) -> tuple[rx.Component, ...]:  # noqa: E741 - the selecte
         _block(
             "Policy",
             rx.hstack(
-                rx.badge(I["policy_outcome"], color_scheme=rx.match(I["policy_outcome"], ("accept", "grass"), ("review", "amber"), ("reject", "tomato"), "gray"), variant="soft", size="1", font_family=MONO),
+                plain.badge(I["policy_outcome"], color_scheme=rx.match(I["policy_outcome"], ("accept", "grass"), ("review", "amber"), ("reject", "tomato"), "gray"), class_name="zt-mono"),
                 rx.text(I["policy_reason"], size="1", color_scheme="gray"),
                 rx.cond(I["policy_version"] != "", mono("v" + I["policy_version"].to(str), size="1", color_scheme="gray")),
                 spacing="2",
                 align="center",
                 wrap="wrap",
             ),
-            rx.cond(S.sel_labels.length() > 0, rx.hstack(rx.foreach(S.sel_labels, lambda lbl: rx.badge(lbl, variant="outline", size="1", color_scheme="gray", font_family=MONO)), spacing="1", wrap="wrap", data_testid="home-selected-labels")),
+            rx.cond(S.sel_labels.length() > 0, rx.hstack(rx.foreach(S.sel_labels, lambda lbl: plain.badge(lbl, variant="outline", color_scheme="gray", class_name="zt-mono")), spacing="1", wrap="wrap", data_testid="home-selected-labels")),
             test_id="home-selected-policy",
         ),
         _block(
@@ -352,35 +354,35 @@ def selected_panel() -> rx.Component:
 
 
 def _day(r) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(intent_badge(r["state"])),
-        rx.table.cell(mono(r["currency"], size="1")),
-        rx.table.cell(mono(r["count"], size="1"), text_align="right"),
-        rx.table.cell(amount(r["amount"], size="1"), text_align="right"),
-        rx.table.cell(mono(r["amount_minor"], size="1", color_scheme="gray"), text_align="right"),
+    return table_row(
+        table_cell(intent_badge(r["state"])),
+        table_cell(mono(r["currency"], size="1")),
+        table_cell(mono(r["count"], size="1"), text_align="right"),
+        table_cell(amount(r["amount"], size="1"), text_align="right"),
+        table_cell(mono(r["amount_minor"], size="1", color_scheme="gray"), text_align="right"),
         data_testid="day-row",
     )
 
 
 def _event(e) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(e["clock"], size="1", color_scheme="gray", title=e["occurred_at"])),
-        rx.table.cell(mono(e["stage"], size="1", color_scheme="gray")),
-        rx.table.cell(rx.badge(e["type"], variant="soft", size="1", color_scheme="teal", font_family=MONO)),
-        rx.table.cell(mono(e["object"], size="1")),
-        rx.table.cell(mono(e["id"], size="1", color_scheme="gray")),
+    return table_row(
+        table_cell(mono(e["clock"], size="1", color_scheme="gray", title=e["occurred_at"])),
+        table_cell(mono(e["stage"], size="1", color_scheme="gray")),
+        table_cell(plain.badge(e["type"], color_scheme="teal", class_name="zt-mono")),
+        table_cell(mono(e["object"], size="1")),
+        table_cell(mono(e["id"], size="1", color_scheme="gray")),
         data_testid="home-event-row",
     )
 
 
 def _record(r) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono("#" + r["seq"], size="1")),
-        rx.table.cell(mono(r["clock"], size="1", color_scheme="gray", title=r["occurred_at"])),
-        rx.table.cell(rx.hstack(mono(r["actor"], size="1"), mono(r["role"], size="1", color_scheme="gray"), spacing="1")),
-        rx.table.cell(rx.hstack(mono(r["action"], size="1"), rx.cond(r["denied"] != "", rx.badge("denied", color_scheme="tomato", variant="soft", size="1", font_family=MONO)), spacing="1")),
-        rx.table.cell(mono(r["object"], size="1", color_scheme="gray")),
-        rx.table.cell(mono(r["hash"] + "…", size="1", color_scheme="gray")),
+    return table_row(
+        table_cell(mono("#" + r["seq"], size="1")),
+        table_cell(mono(r["clock"], size="1", color_scheme="gray", title=r["occurred_at"])),
+        table_cell(rx.hstack(mono(r["actor"], size="1"), mono(r["role"], size="1", color_scheme="gray"), spacing="1")),
+        table_cell(rx.hstack(mono(r["action"], size="1"), rx.cond(r["denied"] != "", plain.badge("denied", color_scheme="tomato", class_name="zt-mono")), spacing="1")),
+        table_cell(mono(r["object"], size="1", color_scheme="gray")),
+        table_cell(mono(r["hash"] + "…", size="1", color_scheme="gray")),
         data_testid="home-audit-row",
     )
 

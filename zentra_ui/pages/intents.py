@@ -8,6 +8,8 @@ import reflex as rx
 
 from backend.intents.states import HAPPY_PATH
 from state.intents import KIND_CHOICES, STATUS_CHOICES, IntentsState
+from zentra_ui.components import plain
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.saved_filters import saved_filters_bar
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
@@ -56,7 +58,7 @@ STATE_COLORS = (("live", "grass"), ("held", "amber"), ("retry", "amber"), ("term
 
 
 def intent_badge(status, **props) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, *INTENT_COLORS, "gray"), variant="soft", radius="small", font_family=MONO, size="1", **props)
+    return plain.badge(status, color_scheme=rx.match(status, *INTENT_COLORS, "gray"), radius="small", class_name="zt-mono", **props)
 
 
 def _mark_word(mark) -> rx.Var:
@@ -87,7 +89,7 @@ def _path(row) -> rx.Component:
         parts.append(_dot(step, row[f"p_{step}"]))
     return rx.hstack(
         rx.hstack(rx.hstack(*parts, spacing="0", align="center"), mono(row["path_label"], size="1", color_scheme="gray"), spacing="2", align="center"),
-        rx.cond(row["side"] != "", rx.badge("side: " + row["side"].to(str), color_scheme="amber", variant="outline", size="1", font_family=MONO)),
+        rx.cond(row["side"] != "", plain.badge("side: " + row["side"].to(str), color_scheme="amber", variant="outline", class_name="zt-mono")),
         spacing="2",
         align="center",
         wrap="wrap",  # a side badge goes under the dots when the table is short of width
@@ -104,10 +106,10 @@ def evidence_badge(state) -> rx.Component:
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(id_chip(row["intent_id"], size="2", color_scheme="teal", test_id="intent-open")),  # the row's click opens it
-        rx.table.cell(intent_badge(row["status"], data_testid="intent-status")),
-        rx.table.cell(
+    return table_row(
+        table_cell(id_chip(row["intent_id"], size="2", color_scheme="teal", test_id="intent-open")),  # the row's click opens it
+        table_cell(intent_badge(row["status"], data_testid="intent-status")),
+        table_cell(
             rx.vstack(
                 amount(row["amount"]),
                 mono(row["amount_minor"] + " minor", size="1", color_scheme="gray"),
@@ -116,10 +118,10 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
             ),
             text_align="right",
         ),
-        rx.table.cell(_path(row)),
-        rx.table.cell(evidence_badge(row["evidence"]), data_testid="intent-evidence"),
-        rx.table.cell(rx.badge(row["state"], color_scheme=rx.match(row["state"], *STATE_COLORS, "gray"), variant="outline", size="1", font_family=MONO, data_testid="intent-state")),
-        rx.table.cell(when_text(row["updated_at"], row["updated_at_iso"])),
+        table_cell(_path(row)),
+        table_cell(evidence_badge(row["evidence"]), data_testid="intent-evidence"),
+        table_cell(plain.badge(row["state"], color_scheme=rx.match(row["state"], *STATE_COLORS, "gray"), variant="outline", class_name="zt-mono", data_testid="intent-state")),
+        table_cell(when_text(row["updated_at"], row["updated_at_iso"])),
         class_name=rx.cond(S.selected_id == row["intent_id"], "zt-row zt-row-selected", "zt-row"),
         background=rx.cond(S.selected_id == row["intent_id"], "rgba(63, 184, 175, 0.06)", "transparent"),
         cursor="pointer",
@@ -203,7 +205,7 @@ def _transition(t) -> rx.Component:
 def _event(e) -> rx.Component:
     return _entry(
         rx.box(width="7px", height="7px", border_radius="50%", background="var(--zt-accent)", margin_top="6px", flex_shrink="0"),
-        rx.hstack(rx.badge(e["type"], variant="soft", size="1", color_scheme="teal", font_family=MONO), mono(e["actor"], size="1"), spacing="2", align="center", wrap="wrap"),
+        rx.hstack(plain.badge(e["type"], color_scheme="teal", class_name="zt-mono"), mono(e["actor"], size="1"), spacing="2", align="center", wrap="wrap"),
         rx.hstack(when_text(e["occurred_at"], e["occurred_at_iso"]), id_chip(e["id"], color_scheme="gray"), spacing="3", align="center"),
         mono(e["data"], size="1", color_scheme="gray", class_name="zt-ellipsis", title=e["data"], max_width="520px"),
         test_id="drawer-event",
@@ -213,54 +215,54 @@ def _event(e) -> rx.Component:
 
 
 def _leg(leg) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.vstack(rx.cond(leg["posting_id"] != "", id_chip(leg["posting_id"])), rx.cond(leg["kind"] != "", rx.hstack(mono(leg["kind"], size="1", color_scheme="gray"), rx.cond(leg["status"] != "", status_badge(leg["status"])), spacing="1")), spacing="0")),
-        rx.table.cell(id_chip(leg["account"], href="/accounts/" + leg["account"])),
-        rx.table.cell(rx.hstack(mono(leg["direction"], size="1"), mono(leg["bucket"], size="1", color_scheme="gray"), spacing="1")),
-        rx.table.cell(amount(leg["amount"], size="1"), text_align="right"),
+    return table_row(
+        table_cell(rx.vstack(rx.cond(leg["posting_id"] != "", id_chip(leg["posting_id"])), rx.cond(leg["kind"] != "", rx.hstack(mono(leg["kind"], size="1", color_scheme="gray"), rx.cond(leg["status"] != "", status_badge(leg["status"])), spacing="1")), spacing="0")),
+        table_cell(id_chip(leg["account"], href="/accounts/" + leg["account"])),
+        table_cell(rx.hstack(mono(leg["direction"], size="1"), mono(leg["bucket"], size="1", color_scheme="gray"), spacing="1")),
+        table_cell(amount(leg["amount"], size="1"), text_align="right"),
         data_testid="drawer-leg",
     )
 
 
 def _check(c) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(c["rule_id"], size="1")),
-        rx.table.cell(rx.badge(c["result"], color_scheme=rx.match(c["result"], ("passed", "grass"), ("review", "amber"), ("failed", "tomato"), "gray"), variant="soft", size="1", font_family=MONO)),
-        rx.table.cell(rx.text(c["detail"], size="1", color_scheme="gray")),
+    return table_row(
+        table_cell(mono(c["rule_id"], size="1")),
+        table_cell(plain.badge(c["result"], color_scheme=rx.match(c["result"], ("passed", "grass"), ("review", "amber"), ("failed", "tomato"), "gray"), class_name="zt-mono")),
+        table_cell(rx.text(c["detail"], size="1", color_scheme="gray")),
         data_testid="drawer-check",
     )
 
 
 def _routing(a) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(a["provider_id"], size="1")),
-        rx.table.cell(rx.badge(a["result"], color_scheme=rx.cond(a["result"] == "accepted", "grass", "tomato"), variant="soft", size="1", font_family=MONO)),
-        rx.table.cell(mono(a["status_code"], size="1")),
-        rx.table.cell(mono(a["duration"], size="1"), text_align="right"),
-        rx.table.cell(rx.vstack(mono(a["provider_reference"], size="1", color_scheme="gray"), rx.text(a["error"], size="1", color_scheme="tomato"), spacing="0")),
+    return table_row(
+        table_cell(mono(a["provider_id"], size="1")),
+        table_cell(plain.badge(a["result"], color_scheme=rx.cond(a["result"] == "accepted", "grass", "tomato"), class_name="zt-mono")),
+        table_cell(mono(a["status_code"], size="1")),
+        table_cell(mono(a["duration"], size="1"), text_align="right"),
+        table_cell(rx.vstack(mono(a["provider_reference"], size="1", color_scheme="gray"), rx.text(a["error"], size="1", color_scheme="tomato"), spacing="0")),
         data_testid="drawer-routing",
     )
 
 
 def _webhook(a) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(when_text(a["attempted_at"], a["attempted_at_iso"])),
-        rx.table.cell(mono(a["event_type"], size="1")),
-        rx.table.cell(mono(a["endpoint_id"], size="1", color_scheme="gray")),
-        rx.table.cell(mono(a["attempt"], size="1"), text_align="right"),
-        rx.table.cell(rx.hstack(status_badge(a["status"]), mono(a["response_code"], size="1"), mono(a["error_kind"], size="1", color_scheme="tomato"), spacing="1")),
-        rx.table.cell(mono(a["duration"], size="1"), text_align="right"),
+    return table_row(
+        table_cell(when_text(a["attempted_at"], a["attempted_at_iso"])),
+        table_cell(mono(a["event_type"], size="1")),
+        table_cell(mono(a["endpoint_id"], size="1", color_scheme="gray")),
+        table_cell(mono(a["attempt"], size="1"), text_align="right"),
+        table_cell(rx.hstack(status_badge(a["status"]), mono(a["response_code"], size="1"), mono(a["error_kind"], size="1", color_scheme="tomato"), spacing="1")),
+        table_cell(mono(a["duration"], size="1"), text_align="right"),
         data_testid="drawer-webhook",
     )
 
 
 def _callback(c) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(when_text(c["received_at"], c["received_at_iso"])),
-        rx.table.cell(mono(c["provider"], size="1")),
-        rx.table.cell(mono(c["type"], size="1")),
-        rx.table.cell(mono(c["sequence"], size="1"), text_align="right"),
-        rx.table.cell(rx.hstack(rx.badge(c["outcome"], variant="soft", size="1", font_family=MONO, color_scheme=rx.cond(c["outcome"] == "applied", "grass", "gray")), rx.text(c["reason"], size="1", color_scheme="gray"), spacing="1")),
+    return table_row(
+        table_cell(when_text(c["received_at"], c["received_at_iso"])),
+        table_cell(mono(c["provider"], size="1")),
+        table_cell(mono(c["type"], size="1")),
+        table_cell(mono(c["sequence"], size="1"), text_align="right"),
+        table_cell(rx.hstack(plain.badge(c["outcome"], color_scheme=rx.cond(c["outcome"] == "applied", "grass", "gray"), class_name="zt-mono"), rx.text(c["reason"], size="1", color_scheme="gray"), spacing="1")),
         data_testid="drawer-callback",
     )
 
@@ -307,7 +309,7 @@ def _drawer_body() -> rx.Component:
         _section(
             "State path",
             S.sel_counts["states"],
-            rx.hstack(rx.foreach(S.selected_path, _step), rx.cond(I["side"] != "", rx.badge("side: " + I["side"].to(str), color_scheme="amber", variant="outline", size="1", font_family=MONO)), spacing="3", wrap="wrap", align="center"),
+            rx.hstack(rx.foreach(S.selected_path, _step), rx.cond(I["side"] != "", plain.badge("side: " + I["side"].to(str), color_scheme="amber", variant="outline", class_name="zt-mono")), spacing="3", wrap="wrap", align="center"),
             rx.vstack(rx.foreach(S.sel_states, _transition), spacing="0", width="100%"),
             test_id="drawer-path",
         ),
@@ -316,7 +318,7 @@ def _drawer_body() -> rx.Component:
             "Policy decision",
             "",
             rx.hstack(
-                rx.badge(I["policy_outcome"], color_scheme=rx.match(I["policy_outcome"], ("accept", "grass"), ("review", "amber"), ("reject", "tomato"), "gray"), variant="soft", size="2", font_family=MONO, data_testid="drawer-policy-outcome"),
+                plain.badge(I["policy_outcome"], color_scheme=rx.match(I["policy_outcome"], ("accept", "grass"), ("review", "amber"), ("reject", "tomato"), "gray"), size="2", data_testid="drawer-policy-outcome", class_name="zt-mono"),
                 fact("Reason", I["policy_reason"]),
                 fact("Policy version", I["policy_version"], test_id="drawer-policy-version"),
                 fact("Approvals required", I["required_approvals"]),
@@ -324,7 +326,7 @@ def _drawer_body() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.hstack(rx.foreach(S.sel_labels, lambda lbl: rx.badge(lbl, variant="outline", size="1", color_scheme="gray", font_family=MONO)), spacing="1", wrap="wrap", data_testid="drawer-policy-labels"),
+            rx.hstack(rx.foreach(S.sel_labels, lambda lbl: plain.badge(lbl, variant="outline", color_scheme="gray", class_name="zt-mono")), spacing="1", wrap="wrap", data_testid="drawer-policy-labels"),
             table_or_note([("Rule", "left"), ("Result", "left"), ("Detail", "left")], S.sel_checks, _check, "No checks recorded."),
             rx.cond(
                 I["review_id"] != "",

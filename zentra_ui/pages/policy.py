@@ -6,6 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from state.policy import PolicyState
+from zentra_ui.components import plain
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
@@ -35,7 +37,7 @@ HISTORY_HEADERS = [("Version", "left"), ("Note", "left"), ("Published by", "left
 def _tags(items, none: str, test_id: str) -> rx.Component:
     return rx.cond(
         items.length() > 0,
-        rx.hstack(rx.foreach(items, lambda item: rx.badge(item, variant="soft", color_scheme="gray", font_family=MONO, data_testid=f"{test_id}-item")), wrap="wrap", spacing="2"),
+        rx.hstack(rx.foreach(items, lambda item: plain.badge(item, color_scheme="gray", data_testid=f"{test_id}-item", class_name="zt-mono")), wrap="wrap", spacing="2"),
         rx.text(none, size="2", color_scheme="gray", data_testid=f"{test_id}-none"),
     )
 
@@ -45,12 +47,12 @@ def _section(title: str, body: rx.Component) -> rx.Component:
 
 
 def _limits() -> rx.Component:
-    row = lambda r: rx.table.row(rx.table.cell(mono(r["kind"])), rx.table.cell(mono(r["currency"])), rx.table.cell(mono(r["max"]), text_align="right"), data_testid="limit-row")  # noqa: E731
+    row = lambda r: table_row(table_cell(mono(r["kind"])), table_cell(mono(r["currency"])), table_cell(mono(r["max"]), text_align="right"), data_testid="limit-row")  # noqa: E731
     return table_or_note(LIMIT_HEADERS, S.limits, row, "No amount limits.", size="2")
 
 
 def _thresholds() -> rx.Component:
-    row = lambda r: rx.table.row(rx.table.cell(mono(r["currency"])), rx.table.cell(mono(r["review"]), text_align="right"), rx.table.cell(mono(r["dual"]), text_align="right"), data_testid="threshold-row")  # noqa: E731
+    row = lambda r: table_row(table_cell(mono(r["currency"])), table_cell(mono(r["review"]), text_align="right"), table_cell(mono(r["dual"]), text_align="right"), data_testid="threshold-row")  # noqa: E731
     return table_or_note(THRESHOLD_HEADERS, S.thresholds, row, "Nothing is sent to review by amount.", size="2")
 
 
@@ -110,12 +112,12 @@ def _editor() -> rx.Component:
 
 
 def _version(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(row["version"])),
-        rx.table.cell(rx.text(row["note"], size="2")),
-        rx.table.cell(mono(row["created_by"], size="1")),
-        rx.table.cell(when_text(row["created_at"], row["created_at_iso"])),
-        rx.table.cell(rx.button("View", size="1", variant="soft", color_scheme="gray", on_click=S.show_version(row["version"]), data_testid="view-version"), text_align="right"),
+    return table_row(
+        table_cell(mono(row["version"])),
+        table_cell(rx.text(row["note"], size="2")),
+        table_cell(mono(row["created_by"], size="1")),
+        table_cell(when_text(row["created_at"], row["created_at_iso"])),
+        table_cell(rx.button("View", size="1", variant="soft", color_scheme="gray", on_click=S.show_version(row["version"]), data_testid="view-version"), text_align="right"),
         class_name="zt-row",
         data_testid="version-row",
     )

@@ -14,6 +14,8 @@ from state.reconciliation import (
     ReconciliationState,
     words,
 )
+from zentra_ui.components import plain
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
@@ -46,7 +48,7 @@ RUN_HEADERS = [("Run", "left"), ("Source", "left"), ("Provider", "left"), ("Peri
 
 
 def _reason_badge(reason, text) -> rx.Component:
-    return rx.badge(text, color_scheme=rx.match(reason, *REASON_COLORS, "gray"), variant="soft", size="1", font_family=MONO)
+    return plain.badge(text, color_scheme=rx.match(reason, *REASON_COLORS, "gray"), class_name="zt-mono")
 
 
 def _tile(t) -> rx.Component:
@@ -81,12 +83,12 @@ def _resolve_button(row) -> rx.Component:
 
 
 def _exception_row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.vstack(_reason_badge(row["reason"], row["reason_words"]), rx.text(row["detail"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="260px", title=row["detail"]), spacing="1")),
-        rx.table.cell(id_chip(row["reference"], class_name="zt-ellipsis", max_width="200px", title=row["reference"])),
-        rx.table.cell(amount(row["report_amount"], size="1"), text_align="right"),
-        rx.table.cell(amount(row["ledger_amount"], size="1"), text_align="right"),
-        rx.table.cell(
+    return table_row(
+        table_cell(rx.vstack(_reason_badge(row["reason"], row["reason_words"]), rx.text(row["detail"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="260px", title=row["detail"]), spacing="1")),
+        table_cell(id_chip(row["reference"], class_name="zt-ellipsis", max_width="200px", title=row["reference"])),
+        table_cell(amount(row["report_amount"], size="1"), text_align="right"),
+        table_cell(amount(row["ledger_amount"], size="1"), text_align="right"),
+        table_cell(
             rx.vstack(
                 rx.cond(row["line"] != "", mono(row["line"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="280px", title=row["line"])),
                 rx.cond(row["intent_id"] != "", id_chip(row["intent_id"], href="/intents?id=" + row["intent_id"])),
@@ -94,8 +96,8 @@ def _exception_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(when_text(row["created_at"], row["created_at_iso"])),
-        rx.table.cell(_resolve_button(row), text_align="right"),
+        table_cell(when_text(row["created_at"], row["created_at_iso"])),
+        table_cell(_resolve_button(row), text_align="right"),
         class_name="zt-row",
         data_testid="recon-exception-row",
         custom_attrs={"data-exception": row["id"], "data-reason": row["reason"]},
@@ -120,16 +122,16 @@ def _exceptions() -> rx.Component:
 
 
 def _run_row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.vstack(id_chip(row["id"]), rx.cond(row["file_name"] != "", mono(row["file_name"], size="1", color_scheme="gray")), spacing="1")),
-        rx.table.cell(status_badge(row["source"])),
-        rx.table.cell(mono(row["provider_id"], size="1")),
-        rx.table.cell(mono(row["period"], size="1")),
-        rx.table.cell(amount(row["lines"], size="1"), text_align="right"),
-        rx.table.cell(amount(row["matched"], size="1"), text_align="right"),
-        rx.table.cell(mono(row["rate"], size="2", weight="bold", color_scheme=rx.cond(row["low"] == "yes", "amber", "grass"), align="right", data_testid="recon-run-rate"), text_align="right"),
-        rx.table.cell(amount(row["open"], size="1"), text_align="right"),
-        rx.table.cell(rx.vstack(when_text(row["created_at"], row["created_at_iso"]), mono(row["created_by"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="180px", title=row["created_by"]), spacing="1")),
+    return table_row(
+        table_cell(rx.vstack(id_chip(row["id"]), rx.cond(row["file_name"] != "", mono(row["file_name"], size="1", color_scheme="gray")), spacing="1")),
+        table_cell(status_badge(row["source"])),
+        table_cell(mono(row["provider_id"], size="1")),
+        table_cell(mono(row["period"], size="1")),
+        table_cell(amount(row["lines"], size="1"), text_align="right"),
+        table_cell(amount(row["matched"], size="1"), text_align="right"),
+        table_cell(mono(row["rate"], size="2", weight="bold", color_scheme=rx.cond(row["low"] == "yes", "amber", "grass"), align="right", data_testid="recon-run-rate"), text_align="right"),
+        table_cell(amount(row["open"], size="1"), text_align="right"),
+        table_cell(rx.vstack(when_text(row["created_at"], row["created_at_iso"]), mono(row["created_by"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="180px", title=row["created_by"]), spacing="1")),
         class_name="zt-row",
         data_testid="recon-run-row",
     )

@@ -16,7 +16,9 @@ from state.reviews import (
     ReviewsState,
 )
 from state.session import SessionState
+from zentra_ui.components import plain
 from zentra_ui.components.holds import hold_buttons, hold_dialog
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.saved_filters import saved_filters_bar
 from zentra_ui.components.shell import shell
 from zentra_ui.components.shortcuts import shortcut_legend, shortcut_listener
@@ -172,14 +174,14 @@ def _sla(row) -> rx.Component:
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    main = rx.table.row(
-        rx.table.cell(
+    main = table_row(
+        table_cell(
             rx.cond(
                 SessionState.can_decide_reviews,
                 rx.checkbox(checked=R.picked.contains(row["id"]), on_change=lambda checked: R.toggle_pick(row["id"], row["review_hash"], checked), aria_label="Tick for bulk action", data_testid="review-pick"),
             ),
         ),
-        rx.table.cell(
+        table_cell(
             rx.vstack(
                 id_chip(row["intent_id"], href="/intents?id=" + row["intent_id"], size="2", test_id="review-intent"),
                 rx.hstack(mono(row["kind"], size="1", color_scheme="gray"), intent_badge(row["intent_status"]), rx.text(row["counterparty"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="140px"), spacing="2", align="center"),
@@ -192,24 +194,24 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(amount(row["amount"]), text_align="right"),
-        rx.table.cell(rx.badge(row["reason"], color_scheme="amber", variant="soft", size="1", font_family=MONO)),
-        rx.table.cell(_sla(row)),
-        rx.table.cell(
+        table_cell(amount(row["amount"]), text_align="right"),
+        table_cell(plain.badge(row["reason"], color_scheme="amber", class_name="zt-mono")),
+        table_cell(_sla(row)),
+        table_cell(
             rx.vstack(
                 mono(row["assignee"], size="1", color_scheme=rx.cond(row["mine"] == "yes", "teal", "gray"), class_name="zt-ellipsis", max_width="140px", title=row["assignee"], data_testid="review-assignee"),
                 mono(row["approvals"] + " approvals", size="1", color_scheme="gray", title=row["approvers"], data_testid="review-approvals"),
                 spacing="1",
             )
         ),
-        rx.table.cell(
+        table_cell(
             rx.vstack(
                 rx.box(mono(row["hash_short"] + "…", size="1", title=row["review_hash"]), mono("rev " + row["revision"].to(str), size="1", color_scheme="gray"), data_testid="review-hash"),
                 id_chip(row["id"], color_scheme="gray", class_name="zt-ellipsis", max_width="120px", title=row["id"], test_id="review-id"),
                 spacing="1",
             ),
         ),
-        rx.table.cell(_actions(row), text_align="right"),
+        table_cell(_actions(row), text_align="right"),
         class_name=rx.cond(R.cursor == row["id"], "zt-row zt-row-cursor", "zt-row"),
         id="review-" + row["id"].to(str),
         data_testid="review-row",
@@ -218,8 +220,8 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     )
     error = rx.cond(
         R.row_errors.contains(row["id"]),
-        rx.table.row(
-            rx.table.cell(
+        table_row(
+            table_cell(
                 rx.callout(R.row_errors[row["id"]], icon="ban", color_scheme="tomato", size="1", width="100%"),
                 col_span=COLUMNS,
             ),
@@ -234,8 +236,8 @@ def _matches(row) -> rx.Component:
     """The screening matches of the review's intent, under its row: what the reviewer must see."""
     return rx.cond(
         R.matches.contains(row["id"]),
-        rx.table.row(
-            rx.table.cell(rx.vstack(rx.foreach(R.matches[row["id"]], _match), spacing="1", width="100%"), col_span=COLUMNS),
+        table_row(
+            table_cell(rx.vstack(rx.foreach(R.matches[row["id"]], _match), spacing="1", width="100%"), col_span=COLUMNS),
             data_testid="review-screening",
             custom_attrs={"data-review": row["id"], "data-intent": row["intent_id"]},
         ),
@@ -253,7 +255,7 @@ def _match(m) -> rx.Component:
         mono(m["method"] + " " + m["score"], size="1", title="score out of 100; 88 or more is a hit", data_testid="match-score"),
         rx.text("on " + m["list"], size="1", color_scheme="gray"),
         rx.cond(m["entry_where"] != "", mono(m["entry_where"], size="1", color_scheme="gray")),
-        rx.badge(m["decision"], color_scheme=rx.match(m["decision"], *MATCH_COLORS, "gray"), variant="soft", size="1", font_family=MONO, data_testid="match-decision"),
+        plain.badge(m["decision"], color_scheme=rx.match(m["decision"], *MATCH_COLORS, "gray"), data_testid="match-decision", class_name="zt-mono"),
         rx.cond(m["decided_by"] != "", rx.text("by " + m["decided_by"] + ": " + m["note"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="320px", title=m["note"])),
         rx.spacer(),
         rx.cond(
@@ -368,12 +370,12 @@ HOLD_HEADERS = [("Hold", "left"), ("Account", "left"), ("Amount", "right"), ("Re
 
 
 def _hold(h) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(id_chip(h["id"])),
-        rx.table.cell(id_chip(h["account"], href="/accounts/" + h["account"])),
-        rx.table.cell(amount(h["amount"]), text_align="right"),
-        rx.table.cell(rx.text(h["reason"], size="1", class_name="zt-ellipsis")),
-        rx.table.cell(
+    return table_row(
+        table_cell(id_chip(h["id"])),
+        table_cell(id_chip(h["account"], href="/accounts/" + h["account"])),
+        table_cell(amount(h["amount"]), text_align="right"),
+        table_cell(rx.text(h["reason"], size="1", class_name="zt-ellipsis")),
+        table_cell(
             rx.vstack(
                 rx.hstack(
                     rx.cond(h["soon"] == "yes", rx.badge(rx.icon("timer", size=12), "within 1 h", color_scheme="amber", variant="soft", size="1")),
@@ -385,7 +387,7 @@ def _hold(h) -> rx.Component:
                 spacing="0",
             )
         ),
-        rx.table.cell(rx.cond(H.can_manage_holds, hold_buttons(H, h["id"])), text_align="right"),
+        table_cell(rx.cond(H.can_manage_holds, hold_buttons(H, h["id"])), text_align="right"),
         class_name="zt-row",
         data_testid="queue-hold-row",
     )

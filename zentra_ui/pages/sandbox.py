@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from state.sandbox import SandboxState
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
@@ -78,11 +79,11 @@ def _traffic() -> rx.Component:
 
 
 def _scenario(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(row["name"], size="2", weight="medium")),
-        rx.table.cell(rx.text(row["summary"], size="2")),
-        rx.table.cell(rx.cond(row["last_status"] != "", run_badge(row["last_status"]), mono("never run", size="1", color_scheme="gray"))),
-        rx.table.cell(
+    return table_row(
+        table_cell(mono(row["name"], size="2", weight="medium")),
+        table_cell(rx.text(row["summary"], size="2")),
+        table_cell(rx.cond(row["last_status"] != "", run_badge(row["last_status"]), mono("never run", size="1", color_scheme="gray"))),
+        table_cell(
             rx.cond(
                 S.can_operate,
                 rx.button(
@@ -104,14 +105,14 @@ def _scenario(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _run(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(id_chip(row["id"], on_click=S.select_run(row["id"]), test_id="run-link", link_title="Show this run's verdict")),
-        rx.table.cell(mono(row["scenario"], size="1")),
-        rx.table.cell(run_badge(row["status"], data_testid="run-status")),
-        rx.table.cell(mono(row["checks"], size="1"), style={"text_align": "right"}),
-        rx.table.cell(mono(row["took"], size="1"), style={"text_align": "right"}),
-        rx.table.cell(mono(row["requested_by"], size="1", color_scheme="gray")),
-        rx.table.cell(when_text(row["created_at"], row["created_at_iso"])),
+    return table_row(
+        table_cell(id_chip(row["id"], on_click=S.select_run(row["id"]), test_id="run-link", link_title="Show this run's verdict")),
+        table_cell(mono(row["scenario"], size="1")),
+        table_cell(run_badge(row["status"], data_testid="run-status")),
+        table_cell(mono(row["checks"], size="1"), style={"text_align": "right"}),
+        table_cell(mono(row["took"], size="1"), style={"text_align": "right"}),
+        table_cell(mono(row["requested_by"], size="1", color_scheme="gray")),
+        table_cell(when_text(row["created_at"], row["created_at_iso"])),
         class_name=rx.cond(row["id"] == S.selected_id, "zt-row zt-row-selected", "zt-row"),
         custom_attrs={"data-scenario": row["scenario"]},
         data_testid="run-row",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from state.screening import KYC_CHOICES, ScreeningState
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     amount,
@@ -39,27 +40,27 @@ KYC_COLORS = (("verified", "grass"), ("rejected", "tomato"), ("pending", "amber"
 
 
 def _customer(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(row["customer"], size="2", weight="medium", data_testid="customer-ref")),
-        rx.table.cell(rx.text(row["name"], size="2")),
-        rx.table.cell(status_badge(row["kyc_status"], KYC_COLORS, data_testid="customer-kyc")),
-        rx.table.cell(when_text(row["updated_at"], row["updated_at_iso"])),
-        rx.table.cell(mono(row["updated_by"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="200px", title=row["updated_by"])),
-        rx.table.cell(id_chip(row["id"], color_scheme="gray")),
+    return table_row(
+        table_cell(mono(row["customer"], size="2", weight="medium", data_testid="customer-ref")),
+        table_cell(rx.text(row["name"], size="2")),
+        table_cell(status_badge(row["kyc_status"], KYC_COLORS, data_testid="customer-kyc")),
+        table_cell(when_text(row["updated_at"], row["updated_at_iso"])),
+        table_cell(mono(row["updated_by"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="200px", title=row["updated_by"])),
+        table_cell(id_chip(row["id"], color_scheme="gray")),
         class_name="zt-row",
         data_testid="customer-row",
     )
 
 
 def _list(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(mono(row["name"], size="2", weight="medium", data_testid="screening-list-name")),
-        rx.table.cell(amount(row["version"], size="1"), text_align="right"),
-        rx.table.cell(amount(row["entries"], size="1", data_testid="screening-list-entries"), text_align="right"),
-        rx.table.cell(mono(row["source"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="220px", title=row["source"])),
-        rx.table.cell(when_text(row["loaded_at"], row["loaded_at_iso"])),
-        rx.table.cell(mono(row["loaded_by"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="200px", title=row["loaded_by"])),
-        rx.table.cell(id_chip(row["id"], color_scheme="gray")),
+    return table_row(
+        table_cell(mono(row["name"], size="2", weight="medium", data_testid="screening-list-name")),
+        table_cell(amount(row["version"], size="1"), text_align="right"),
+        table_cell(amount(row["entries"], size="1", data_testid="screening-list-entries"), text_align="right"),
+        table_cell(mono(row["source"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="220px", title=row["source"])),
+        table_cell(when_text(row["loaded_at"], row["loaded_at_iso"])),
+        table_cell(mono(row["loaded_by"], size="1", color_scheme="gray", class_name="zt-ellipsis", max_width="200px", title=row["loaded_by"])),
+        table_cell(id_chip(row["id"], color_scheme="gray")),
         class_name="zt-row",
         data_testid="screening-list-row",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from state.webhooks import EndpointState
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     MONO,
@@ -50,17 +51,17 @@ def _health() -> rx.Component:
 
 
 def _attempt(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(when_text(row["attempted_at"], row["attempted_at_iso"])),
-        rx.table.cell(mono(row["event_type"], size="1")),
-        rx.table.cell(id_chip(row["message_id"])),
-        rx.table.cell(mono(row["attempt"]), text_align="right"),
-        rx.table.cell(status_badge(row["status"])),
-        rx.table.cell(mono(row["response_code"])),
-        rx.table.cell(rx.cond(row["error_kind"] != "", rx.badge(row["error_kind"], color_scheme="tomato", variant="soft", size="1", title=row["error"]))),
-        rx.table.cell(mono(row["duration"], size="1"), text_align="right"),
-        rx.table.cell(when_text(row["next_attempt_at"], row["next_attempt_at_iso"])),
-        rx.table.cell(
+    return table_row(
+        table_cell(when_text(row["attempted_at"], row["attempted_at_iso"])),
+        table_cell(mono(row["event_type"], size="1")),
+        table_cell(id_chip(row["message_id"])),
+        table_cell(mono(row["attempt"]), text_align="right"),
+        table_cell(status_badge(row["status"])),
+        table_cell(mono(row["response_code"])),
+        table_cell(rx.cond(row["error_kind"] != "", rx.badge(row["error_kind"], color_scheme="tomato", variant="soft", size="1", title=row["error"]))),
+        table_cell(mono(row["duration"], size="1"), text_align="right"),
+        table_cell(when_text(row["next_attempt_at"], row["next_attempt_at_iso"])),
+        table_cell(
             rx.hstack(
                 rx.button("Inspect", size="1", variant="soft", color_scheme="gray", on_click=S.inspect(row["id"]), data_testid="inspect"),
                 rx.cond(S.can_manage_webhooks, rx.button("Resend", size="1", variant="soft", on_click=S.resend(row["message_id"]), data_testid="resend")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from state.webhooks import WebhooksState
+from zentra_ui.components.plain import table_cell, table_row
 from zentra_ui.components.shell import shell
 from zentra_ui.components.ui import (
     data_table,
@@ -25,15 +26,15 @@ HEALTH_COLORS = (("healthy", "grass"), ("failing", "tomato"), ("disabled", "toma
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(id_chip(row["id"], href="/webhooks/" + row["id"], size="2", test_id="endpoint-link")),
-        rx.table.cell(status_badge(row["health"], HEALTH_COLORS, data_testid="endpoint-health")),
-        rx.table.cell(mono(row["backlog"], size="2", weight="medium", data_testid="endpoint-backlog"), style={"text_align": "right"}, title="messages waiting for their next attempt"),
-        rx.table.cell(rx.hstack(status_badge(row["status"]), mono(row["disabled_reason"], size="1", color_scheme="gray"), spacing="2")),
-        rx.table.cell(mono(row["url"], size="1", title=row["url"], max_width="360px", overflow="hidden", text_overflow="ellipsis")),
-        rx.table.cell(mono(row["event_types"], size="1", color_scheme="gray")),
-        rx.table.cell(mono(row["signing"], size="1")),
-        rx.table.cell(when_text(row["created_at"], row["created_at_iso"])),
+    return table_row(
+        table_cell(id_chip(row["id"], href="/webhooks/" + row["id"], size="2", test_id="endpoint-link")),
+        table_cell(status_badge(row["health"], HEALTH_COLORS, data_testid="endpoint-health")),
+        table_cell(mono(row["backlog"], size="2", weight="medium", data_testid="endpoint-backlog"), style={"text_align": "right"}, title="messages waiting for their next attempt"),
+        table_cell(rx.hstack(status_badge(row["status"]), mono(row["disabled_reason"], size="1", color_scheme="gray"), spacing="2")),
+        table_cell(mono(row["url"], size="1", title=row["url"], max_width="360px", overflow="hidden", text_overflow="ellipsis")),
+        table_cell(mono(row["event_types"], size="1", color_scheme="gray")),
+        table_cell(mono(row["signing"], size="1")),
+        table_cell(when_text(row["created_at"], row["created_at_iso"])),
         class_name="zt-row",
         data_testid="endpoint-row",
     )
