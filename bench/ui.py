@@ -33,10 +33,13 @@ database (a new SQLite file, or a new PostgreSQL schema `zbench_…`, dropped at
                pages. NATS is an embedded nats-server with its store in the work directory, so no
                other run's events reach the app's feed and no other app shares its webhook
                consumer (--nats-url points the app at an external server instead).
-               Latency = DOM time - commit time (one machine, one clock), per event and page:
-               p50/p95/p99 against 300 ms, and the share of events that ever appeared (the
-               timeline shows only its newest 25 rows, so events pushed more than 25 at a time
-               never do, and are not in the percentiles). Each page's main-thread time while the
+               Latency, per event and page (one machine, one clock): commit time -> the first
+               time the page showed that event or any event committed after it. The timeline
+               shows its newest 25 rows, so when a push carries more, the oldest of them never
+               get a row; they are still timed, by the row that superseded them, and an event
+               that nothing ever reflected counts as never. That p99 is the one held against
+               300 ms. The p50/p99 of the events that got a row, and their share, are printed
+               too. Each page's main-thread time while the
                events are written (Chrome's Performance domain: tasks, script, layout, style) is
                printed as a share of that time, the mean of the pages: what rendering the pushes
                costs, with less noise than a latency.
@@ -551,7 +554,9 @@ class Live:
     written: int
     write_seconds: float
     browsers: int
-    latencies_ms: list[float]
+    latencies_ms: list[float]  # commit -> the event's row in the DOM, for the events that got a row
+    fresh_ms: list[float]  # commit -> the page first showed that event or a later one, for every event
+    unreflected: int  # (event, page) pairs where neither the event nor any later one ever showed
     shown_share: float
     per_page_share: list[float]
     late_commits: int  # commits that fell behind their slot by more than 50 ms
@@ -666,6 +671,22 @@ def _renderer_share(before: list[dict[str, float]], after: list[dict[str, float]
     return {k: 100 * sum(a[k] - b[k] for b, a in zip(before, after)) / len(after) / seconds for k in RENDERER_METRICS}
 
 
+def _freshness(committed: dict[str, float], seen: dict[str, float]) -> tuple[list[float], int]:
+    """Per event, commit -> the first time the page showed it or any event committed after it:
+    how stale the page was about it. A page shows the newest rows, so when more events arrive
+    between two pushes than it has rows, the oldest of them never get a row; timing only the
+    events that did would leave out those that waited longest. Also answers how many events
+    were never reflected at all (neither they nor a later event showed)."""
+    out, newest_shown, missing = [], float("inf"), 0
+    for event_id, at in reversed(committed.items()):  # newest commit first
+        newest_shown = min(newest_shown, seen.get(event_id, float("inf")))
+        if newest_shown == float("inf"):
+            missing += 1
+        else:
+            out.append(newest_shown - at)
+    return out, missing
+
+
 def _seen(page) -> dict[str, float]:
     return dict(page.evaluate("() => Array.from(window.__seen.entries())"))
 
@@ -724,7 +745,7 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
         traffic = {"messages/s": messages / len(pages) / cpu_seconds, "chars": sum(c["chars"] for c in counts) / max(1, messages)}
         cpu = {k: 100 * (cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0)) / cpu_seconds for k in cpu_after}
         pages[0].wait_for_timeout(1000)
-        latencies, per_page, frame_ms, render_ms, stall_ms = [], [], [], [], []
+        latencies, per_page, frame_ms, render_ms, stall_ms, fresh_ms, unreflected = [], [], [], [], [], [], 0
         timeline = {"committed": committed, "pages": []}
         for page in pages:
             seen = _seen(page)
@@ -741,9 +762,12 @@ def commit_to_dom(browser, app: App, runtime: Runtime, schema: str | None, scope
                     if event_id in frames:
                         render_ms.append(seen[event_id] - frames[event_id])
             per_page.append(shown / len(committed))
+            page_fresh, page_unreflected = _freshness(committed, seen)
+            fresh_ms.extend(page_fresh)
+            unreflected += page_unreflected
         share = sum(per_page) / len(per_page)
         (workdir / "live-timeline.json").write_text(json.dumps(timeline))  # per event: commit, frame and DOM times (ms)
-        return Live(len(committed), written["elapsed"], len(pages), latencies, share, per_page, written["late"], _relay_ms(runtime, committed), cpu, frame_ms, stall_ms, render_ms, renderer, traffic)
+        return Live(len(committed), written["elapsed"], len(pages), latencies, fresh_ms, unreflected, share, per_page, written["late"], _relay_ms(runtime, committed), cpu, frame_ms, stall_ms, render_ms, renderer, traffic)
     finally:
         for context in contexts:
             context.close()
@@ -762,11 +786,14 @@ def report(args, filled: Filled, timings: list[Timing], load: PageLoad | None, l
         rows.append(("    frames / largest frame bytes", f"{load.frames} / {load.largest:,}", "", ""))
         rows.append(("    goto -> table rendered, s", f"{load.seconds:.2f}", "", ""))
     if live:
-        rows.append((f"commit -> DOM, {live.browsers} browsers: p50 / p95 ms", f"{percentile(live.latencies_ms, 50):.0f} / {percentile(live.latencies_ms, 95):.0f}", "", ""))
-        p99 = percentile(live.latencies_ms, 99)
-        rows.append(("    p99 ms", f"{p99:.0f}", f"< {TARGET_MS:.0f}", "met" if p99 < TARGET_MS else "NOT met"))
+        rows.append((f"commit -> DOM, {live.browsers} browsers, every event: p50 / p95 ms", f"{percentile(live.fresh_ms, 50):.0f} / {percentile(live.fresh_ms, 95):.0f}", "", ""))
+        p99 = percentile(live.fresh_ms + [float("inf")] * live.unreflected, 99)  # never reflected counts as never
+        rows.append(("    p99 ms (the event or a later one shown)", f"{p99:.0f}", f"< {TARGET_MS:.0f}", "met" if p99 < TARGET_MS else "NOT met"))
+        if live.unreflected:
+            rows.append(("    event-page pairs never reflected", f"{live.unreflected:,}", "", ""))
+        rows.append(("    events that got a row: p50 / p99 ms", f"{percentile(live.latencies_ms, 50):.0f} / {percentile(live.latencies_ms, 99):.0f}", "", ""))
         rows.append(("    events written / achieved rate /s", f"{live.written:,} / {live.rate:.0f}", f"{args.rate:.0f}", ""))
-        rows.append(("    share of events that appeared", f"{live.shown_share:.1%}", "", ""))
+        rows.append(("    share of events that got a row", f"{live.shown_share:.1%}", "", ""))
         if live.relay_ms:
             rows.append(("    of which commit -> published_at p50 / p99 ms", f"{percentile(live.relay_ms, 50):.0f} / {percentile(live.relay_ms, 99):.0f}", "", ""))
         if live.frame_ms:
@@ -829,7 +856,7 @@ def in_browsers(args, target: Target, workdir: Path, runtime: Runtime, schema: s
             print(f"[live] {args.browsers} browsers on /events ...", flush=True)
             try:
                 live = commit_to_dom(browser, app, runtime, schema, filled.scope, logins[: args.browsers], args.rate, args.seconds, workdir)
-                print(f"  {live.written:,} events at {live.rate:.0f}/s; p50 {percentile(live.latencies_ms, 50):.0f} ms, p99 {percentile(live.latencies_ms, 99):.0f} ms; {live.shown_share:.1%} shown", flush=True)
+                print(f"  {live.written:,} events at {live.rate:.0f}/s; every event p50 {percentile(live.fresh_ms, 50):.0f} ms, p99 {percentile(live.fresh_ms, 99):.0f} ms; {live.shown_share:.1%} got a row", flush=True)
             except Exception as exc:  # noqa: BLE001
                 traceback.print_exc()
                 errors.append(f"live: {exc!r}"[:500])
