@@ -26,7 +26,7 @@ log = logging.getLogger("zentra.live")
 # most five pushes a second. Each push redraws the page's live table, so the gap sets how much of
 # a browser's main thread the flow takes: at 200 events/s with five browsers on /events, 0.1 s
 # (7.5 pushes/s a page) left the machine's two cores saturated on PostgreSQL and the commit-to-DOM
-# p99 at 750-1,170 ms; 0.2 s (4.4/s) brought it to 200-210 ms on both databases (bench/ui.py).
+# p99 of every event at 440-560 ms; 0.2 s (4.4/s) brought it to 270-310 ms (bench/ui.py, README).
 MIN_GAP = 0.2
 
 
